@@ -1,0 +1,211 @@
+/*
+ * mq.h - the message queue: NATS with JetStream, through libnats.
+ *
+ * One struct mq is one connection with its JetStream context. It
+ * reconnects by itself for ever (the library's reconnect logic, with a
+ * bounded wait between attempts) and buffers publishes made meanwhile;
+ * callers see -ENOTCONN or -ETIMEDOUT when an operation could not be
+ * completed, and retry when they choose.
+ *
+ * Names the protocol uses (see docs/protocol.md):
+ *   stream ONAIR_EVENTS      subjects onair.events.>      playout events (limits, 7 days)
+ *   stream ONAIR_TASKS       subjects onair.tasks.>       worker tasks (work queue)
+ *   stream ONAIR_TASKS_DEAD  subjects onair.dead.>        tasks that failed for good
+ *   key-value bucket onair_schedule, key "snapshot"       the schedule snapshot
+ *   request/reply onair.playout.cmd[.<instance>]          commands (no stream)
+ *
+ * Errors are negative errno values: -ENOTCONN (not connected now),
+ * -ETIMEDOUT, -ENOENT (no such key/stream/message), -EINVAL (bad
+ * argument), -EEXIST, -EPROTO (server refused), -ENOMEM.
+ *
+ * Thread-safety: a struct mq may be used from several threads at once
+ * (libnats connections are thread-safe). A consumer or a watcher must be
+ * used by one thread at a time.
+ */
+#ifndef ONAIR_MQ_H
+#define ONAIR_MQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+#define MQ_STREAM_EVENTS "ONAIR_EVENTS"
+#define MQ_STREAM_TASKS "ONAIR_TASKS"
+#define MQ_STREAM_DEAD "ONAIR_TASKS_DEAD"
+#define MQ_SUBJECT_EVENTS "onair.events"	/* + ".<instance>" */
+#define MQ_SUBJECT_TASKS "onair.tasks"		/* + ".<kind>" */
+#define MQ_SUBJECT_DEAD "onair.dead"		/* + ".tasks.<kind>" */
+#define MQ_SUBJECT_COMMANDS "onair.playout.cmd"	/* [+ ".<instance>"] */
+#define MQ_KV_SCHEDULE "onair_schedule"
+#define MQ_KV_SNAPSHOT_KEY "snapshot"
+
+struct mq;
+
+struct mq_options {
+	const char *url;	/* "nats://127.0.0.1:4222"; comma-separated list allowed */
+	const char *name;	/* connection name, optional */
+	int64_t timeout_us;	/* per-operation timeout; 0 = 5 s */
+	/* Called from a library thread when the connection goes down (false)
+	 * or comes back (true), also when the first connection comes up after
+	 * mq_connect returned without one. Never after mq_close has begun.
+	 * Optional. */
+	void (*on_state)(void *userdata, bool connected);
+	void *userdata;
+};
+
+/*
+ * Connect. When the server is not reachable yet, still returns 0 and
+ * keeps trying in the background (mq_connected() tells), so a process can
+ * start before its NATS server. -EINVAL for a bad URL, -ENOMEM.
+ * Free with mq_close().
+ */
+int mq_connect(struct mq **out, const struct mq_options *opts);
+/* Flush and close; safe on NULL. Close the consumers, watchers and
+ * served subscriptions made with mq first. */
+void mq_close(struct mq *mq);
+/* True while the connection is up. */
+bool mq_connected(struct mq *mq);
+/* Wait up to timeout_us for the connection to be up: 0 or -ETIMEDOUT. */
+int mq_wait_connected(struct mq *mq, int64_t timeout_us);
+
+/* Create or update the streams and the key-value bucket above (idempotent,
+ * safe to call from several processes). 0 or -errno. */
+int mq_ensure_topology(struct mq *mq);
+
+/*
+ * Release the NATS library's global state and wait (up to 5 s) for its
+ * threads to end. Call once at program exit, after every struct mq has
+ * been closed, so that leak checkers see nothing of the library. No mq_
+ * call may follow (a new mq_connect would start the library again).
+ */
+void mq_library_shutdown(void);
+
+/*
+ * Publish to a JetStream subject and wait for the stream's ack. msg_id,
+ * when not NULL, is the deduplication id (Nats-Msg-Id): publishing the same
+ * id again within the stream's window stores nothing new (and is not an
+ * error), so a publish that timed out can be retried safely.
+ * *seq (optional) receives the stream sequence. 0 or -errno.
+ */
+int mq_publish(struct mq *mq, const char *subject, const void *data, size_t len,
+	       const char *msg_id, uint64_t *seq);
+
+/* Plain NATS publish (no stream, no ack), e.g. for heartbeats. 0 or -errno. */
+int mq_publish_core(struct mq *mq, const char *subject, const void *data, size_t len);
+
+/* ---- durable pull consumers */
+
+struct mq_consumer;
+
+struct mq_consumer_options {
+	const char *stream;	/* e.g. MQ_STREAM_TASKS */
+	const char *durable;	/* durable name, [A-Za-z0-9_-] */
+	const char *filter;	/* subject filter, e.g. "onair.tasks.>" */
+	int max_deliver;	/* attempts before the server gives up; 0 = unlimited */
+	int64_t ack_wait_us;	/* redelivery after this without ack; 0 = 30 s */
+};
+
+/* A message fetched from a consumer. Fields are valid until mq_msg_free. */
+struct mq_msg {
+	const char *subject;
+	const char *data;	/* not NUL-terminated */
+	size_t len;
+	const char *msg_id;	/* the publisher's Nats-Msg-Id, or NULL */
+	uint64_t stream_seq;	/* sequence in the stream */
+	uint64_t delivered;	/* 1 on first delivery, 2+ on redelivery */
+	void *impl;		/* private */
+};
+
+/* Bind to (creating if needed) a durable pull consumer with explicit acks,
+ * delivering from the start of the stream. A durable's settings are fixed
+ * when it is created: if it exists with another filter, max_deliver or
+ * ack_wait, this logs the differences and returns -EEXIST. -ENOENT when
+ * the stream does not exist. 0 or -errno. */
+int mq_consumer_open(struct mq *mq, const struct mq_consumer_options *opts,
+		     struct mq_consumer **out);
+/*
+ * Fetch up to max messages, waiting up to timeout_us for the first.
+ * Stores them in msgs[0..*n-1] (each to be answered with ack, nak or term,
+ * then freed). 0 (with *n possibly 0 on timeout), or -errno.
+ */
+int mq_consumer_fetch(struct mq_consumer *c, struct mq_msg **msgs, size_t max,
+		      int64_t timeout_us, size_t *n);
+/* Close the subscription; the durable consumer stays on the server. */
+void mq_consumer_close(struct mq_consumer *c);
+
+/* Acknowledge and wait for the server's confirmation. 0 or -errno. */
+int mq_msg_ack(struct mq_msg *m);
+/* Negative ack: redeliver after delay_us (0 = at once); waits for the
+ * server's confirmation. 0 or -errno. */
+int mq_msg_nak(struct mq_msg *m, int64_t delay_us);
+/* Terminate: never redeliver; waits for the server's confirmation.
+ * 0 or -errno. */
+int mq_msg_term(struct mq_msg *m);
+/* Free a fetched message (after ack/nak/term, or to drop it unanswered). */
+void mq_msg_free(struct mq_msg *m);
+
+/* ---- key-value */
+
+/* Put value under key in bucket; *rev (optional) gets the new revision. */
+int mq_kv_put(struct mq *mq, const char *bucket, const char *key, const void *data,
+	      size_t len, uint64_t *rev);
+/* Get the latest value into out (appended; out's limit applies) and its
+ * revision. -ENOENT when the key has no value. */
+int mq_kv_get(struct mq *mq, const char *bucket, const char *key, struct buf *out,
+	      uint64_t *rev);
+
+struct mq_watch;
+
+/* Watch one key: the first mq_watch_next returns the current value (if
+ * any), later calls each newer one. 0 or -errno. */
+int mq_watch_open(struct mq *mq, const char *bucket, const char *key, struct mq_watch **out);
+/* Wait up to timeout_us for the next value: 0 (value appended to out, its
+ * revision in *rev), -ETIMEDOUT, -ENOENT (the key was deleted), -ENOSPC
+ * (the value is over out's limit; it is skipped), or -errno. The watch
+ * goes on by itself across reconnects and server restarts. */
+int mq_watch_next(struct mq_watch *w, struct buf *out, uint64_t *rev, int64_t timeout_us);
+void mq_watch_close(struct mq_watch *w);
+
+/* ---- request/reply */
+
+/* Send a request and wait up to timeout_us for the first reply, appended
+ * to reply. 0, -ETIMEDOUT, -ENOENT (no responder), or -errno. */
+int mq_request(struct mq *mq, const char *subject, const void *data, size_t len,
+	       int64_t timeout_us, struct buf *reply);
+
+/* Request to many responders: collect every reply that arrives within
+ * timeout_us, calling on_reply for each (on the calling thread). Returns the
+ * number of replies (>= 0) or -errno. */
+int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t len,
+		    int64_t timeout_us,
+		    void (*on_reply)(void *userdata, const char *data, size_t len),
+		    void *userdata);
+
+struct mq_sub;
+
+/* An incoming request handed to a responder. */
+struct mq_request_msg {
+	const char *subject;
+	const char *data;
+	size_t len;
+	void *impl;		/* private */
+};
+
+/* Serve requests on subject (every instance serving a subject gets every
+ * request): handler runs on a library thread and must answer with
+ * mq_respond (once). When connected, returns once the server knows the
+ * subscription; otherwise it is made on (re)connect. 0 or -errno. */
+int mq_serve(struct mq *mq, const char *subject,
+	     void (*handler)(void *userdata, struct mq_request_msg *req), void *userdata,
+	     struct mq_sub **out);
+/* Answer a request, from its handler. 0 or -errno (-EINVAL when it was
+ * answered already or expects no answer). */
+int mq_respond(struct mq_request_msg *req, const void *data, size_t len);
+/* Stop serving (waits for a handler in progress, so never call it from
+ * the handler); safe on NULL. */
+void mq_sub_close(struct mq_sub *sub);
+
+#include "common/banned.h"
+#endif

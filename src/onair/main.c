@@ -1,0 +1,97 @@
+/*
+ * onair - the "Create the schedule" block: one program, one command per
+ * role (api, worker, messages) plus administration commands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "mq/mq.h"
+#include "onair/publish.h"
+#include "onair/role.h"
+
+static const struct config_key onair_keys[] = {
+	CLI_COMMON_KEYS,
+	{ "api.listen", "127.0.0.1:8080", "address:port the web API listens on" },
+	{ "database.url", "sqlite:///var/lib/onair/onair.db",
+	  "sqlite:///path/file.db or postgresql://user@host/db" },
+	{ "storage.path", "/var/lib/onair/media", "media directory" },
+	{ "worker.parallelism", "0", "analysis tasks at once (0 = number of cores)" },
+};
+
+static const char usage[] =
+	"Usage: onair [OPTIONS] COMMAND [ARGS]\n"
+	"\n"
+	"The schedule-building side of the onair radio automation system.\n"
+	"\n"
+	"Commands:\n"
+	"  api         serve the web API and the web app\n"
+	"  worker      run background tasks (analysis, podcasts)\n"
+	"  messages    talk to playout: publish the schedule, take in events\n"
+	"  config      print the effective settings and where each comes from\n"
+	"  publish-snapshot FILE\n"
+	"              validate a schedule snapshot and hand it to playout\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE      read settings from an INI file\n"
+	"  -l, --log-level LEVEL  error, warn, info or debug\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"Every setting can also be given as an environment variable:\n"
+	"[nats] url = ... is ONAIR_NATS_URL. See 'onair config'.\n";
+
+int main(int argc, char **argv)
+{
+	int r = runtime_block_signals();
+	if (r < 0) {
+		fprintf(stderr, "onair: cannot set up signals\n");
+		return EXIT_FAILURE;
+	}
+	struct cli cli;
+	r = cli_start(&cli, argc, argv, onair_keys, sizeof(onair_keys) / sizeof(onair_keys[0]),
+		      usage);
+	if (r == 1)
+		return EXIT_SUCCESS;
+	if (r < 0)
+		return EXIT_USAGE;
+
+	int code = EXIT_USAGE;
+	if (cli.argc < 1) {
+		fprintf(stderr, "%s: missing command\nTry '%s --help'.\n", cli.program,
+			cli.program);
+		goto out;
+	}
+	const char *cmd = cli.argv[0];
+	if (strcmp(cmd, "api") == 0 || strcmp(cmd, "worker") == 0 ||
+	    strcmp(cmd, "messages") == 0) {
+		if (cli.argc > 1) {
+			fprintf(stderr, "%s %s: unexpected argument '%s'\n", cli.program, cmd,
+				cli.argv[1]);
+			goto out;
+		}
+		code = role_run(cmd, &cli.config);
+	} else if (strcmp(cmd, "publish-snapshot") == 0) {
+		if (cli.argc != 2) {
+			fprintf(stderr, "Usage: %s publish-snapshot FILE|-\n", cli.program);
+			goto out;
+		}
+		code = publish_snapshot_file(&cli.config, cli.argv[1]);
+	} else if (strcmp(cmd, "config") == 0) {
+		config_dump(&cli.config, stdout);
+		code = EXIT_SUCCESS;
+	} else if (strcmp(cmd, "version") == 0) {
+		printf("%s %s\n", cli.program, ONAIR_VERSION);
+		code = EXIT_SUCCESS;
+	} else {
+		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", cli.program, cmd,
+			cli.program);
+	}
+out:
+	cli_release(&cli);
+	mq_library_shutdown();
+	return code;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Command-line behaviour of both programs: help, version, usage errors
+# (exit 2), configuration from file and environment, the link-time
+# separation of the play block from the database, and a clean stop on
+# SIGTERM/SIGINT while connected to a real nats-server.
+set -uo pipefail
+onair=$1
+playout=$2
+fails=0
+n=0
+tmp=$(mktemp -d)
+nats_pid=
+cleanup() {
+	[ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() { # check NAME COMMAND...: the command must succeed
+	n=$((n + 1))
+	if "${@:2}"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
+}
+exit_code() { # exit_code WANT COMMAND...
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	[ "$got" -eq "$want" ] || { echo "# '$*' exited $got, want $want"; cat "$tmp/err"; return 1; }
+}
+contains() { grep -q -- "$2" "$1" || { echo "# $1 lacks '$2':"; cat "$1"; return 1; }; }
+
+for prog in "$onair" "$playout"; do
+	name=$(basename "$prog")
+	check "$name --version exits 0" exit_code 0 "$prog" --version
+	check "$name --version prints the version" contains "$tmp/out" "^$name [0-9]\+\.[0-9]\+\.[0-9]\+$"
+	check "$name -V" exit_code 0 "$prog" -V
+	check "$name --help exits 0" exit_code 0 "$prog" --help
+	check "$name --help shows usage" contains "$tmp/out" "Usage: $name"
+	check "$name bad option exits 2" exit_code 2 "$prog" --no-such-option
+	check "$name unknown command exits 2" exit_code 2 "$prog" no-such-command
+	check "$name unknown command is named" contains "$tmp/err" "unknown command 'no-such-command'"
+	check "$name missing config file exits 2" exit_code 2 "$prog" -c "$tmp/none.ini" config
+	printf '[nats]\nurl = nats://127.0.0.1:1\nbogus = 1\n' >"$tmp/bad.ini"
+	check "$name unknown setting exits 2" exit_code 2 "$prog" -c "$tmp/bad.ini" config
+	check "$name unknown setting is named with its line" contains "$tmp/err" "bad.ini:3: unknown setting 'nats.bogus'"
+	check "$name bad log level exits 2" exit_code 2 "$prog" -l loud config
+	printf '[nats]\nurl = nats://127.0.0.1:1111\n' >"$tmp/good.ini"
+	check "$name reads the config file" exit_code 0 "$prog" -c "$tmp/good.ini" config
+	check "$name shows the file's value" contains "$tmp/out" "^url = nats://127.0.0.1:1111$"
+	check "$name environment overrides file" exit_code 0 env ONAIR_NATS_URL=nats://127.0.0.1:2222 "$prog" -c "$tmp/good.ini" config
+	check "$name shows the environment's value" contains "$tmp/out" "^url = nats://127.0.0.1:2222$"
+done
+check "onair without command exits 2" exit_code 2 "$onair"
+check "onair api with extra argument exits 2" exit_code 2 "$onair" api extra
+
+# The play block never links a database library.
+ldd "$playout" >"$tmp/ldd"
+check "onair-playout links no SQLite" bash -c "! grep -qi sqlite '$tmp/ldd'"
+check "onair-playout links no PostgreSQL" bash -c "! grep -qi libpq '$tmp/ldd'"
+
+# Clean start and stop against a real nats-server on a free port.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nats-server -a 127.0.0.1 -p "$port" -js -sd "$tmp/js" >"$tmp/nats.log" 2>&1 &
+nats_pid=$!
+for _ in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	sleep 0.1
+done
+export ONAIR_NATS_URL=nats://127.0.0.1:$port
+stop_cleanly() { # stop_cleanly SIGNAL WANT_TEXT COMMAND...
+	local sig=$1 want=$2; shift 2
+	"$@" 2>"$tmp/run.log" &
+	local pid=$!
+	for _ in $(seq 100); do
+		grep -q "$want" "$tmp/run.log" && break
+		sleep 0.1
+	done
+	grep -q "$want" "$tmp/run.log" || { echo "# never saw '$want':"; cat "$tmp/run.log"; kill -9 $pid; return 1; }
+	kill -"$sig" $pid
+	wait $pid
+	local rc=$?
+	[ $rc -eq 0 ] || { echo "# exit $rc after SIG$sig"; cat "$tmp/run.log"; return 1; }
+	grep -q "INFO  \[.*\] stopped" "$tmp/run.log" || { echo "# no 'stopped' line"; cat "$tmp/run.log"; return 1; }
+}
+for role in api worker messages; do
+	check "onair $role runs and stops on SIGTERM" stop_cleanly TERM "\[$role\] running" "$onair" "$role"
+	check "onair $role stops on SIGINT" stop_cleanly INT "\[$role\] running" "$onair" "$role"
+done
+check "onair-playout runs and stops on SIGTERM" stop_cleanly TERM "watching the schedule" "$playout" run
+check "log lines carry level and component" contains "$tmp/run.log" "Z INFO  \[playout\] "
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
