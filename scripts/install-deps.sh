@@ -6,8 +6,8 @@ set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
 libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev"
-test_pkgs="libcmocka-dev nats-server valgrind"
-run_pkgs="nats-server"
+test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl"
+run_pkgs="nats-server liquidsoap icecast2 ffmpeg"
 
 case "${1:-all}" in
 build) pkgs="$build_pkgs" ;;
@@ -39,4 +39,4 @@ else
 fi
 echo "onair: installing$missing" >&2
 $SUDO apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing >/dev/null

@@ -159,7 +159,9 @@ int mq_kv_get(struct mq *mq, const char *bucket, const char *key, struct buf *ou
 struct mq_watch;
 
 /* Watch one key: the first mq_watch_next returns the current value (if
- * any), later calls each newer one. 0 or -errno. */
+ * any), later calls each newer one. -ENOENT when there is no such bucket,
+ * -EOPNOTSUPP when its stream does not allow direct get (buckets made by
+ * mq_ensure_topology do). 0 or -errno. */
 int mq_watch_open(struct mq *mq, const char *bucket, const char *key, struct mq_watch **out);
 /* Wait up to timeout_us for the next value: 0 (value appended to out, its
  * revision in *rev), -ETIMEDOUT, -ENOENT (the key was deleted), -ENOSPC

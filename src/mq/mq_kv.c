@@ -276,8 +276,26 @@ int mq_watch_open(struct mq *mq, const char *bucket, const char *key, struct mq_
 	}
 	w->subject = buf_detach(&name, NULL);
 
+	/* Direct get needs the stream to allow it; buckets made by libnats
+	 * 3.x on a 2.9 server do. */
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, mq->js, w->stream, NULL, &jerr);
+	if (s != NATS_OK) {
+		r = mq_fail(s, jerr, "watching %s in bucket %s", key, bucket);
+		goto out_free_watch;
+	}
+	bool direct = si->Config && si->Config->AllowDirect;
+	jsStreamInfo_Destroy(si);
+	if (!direct) {
+		log_error(MQ_LOG, "cannot watch bucket %s: its stream %s does not allow direct get "
+			  "(made by an old client?)", bucket, w->stream);
+		r = -EOPNOTSUPP;
+		goto out_free_watch;
+	}
+
 	/* Subscribe before reading, so that no change falls in between. */
-	natsStatus s = natsConnection_SubscribeSync(&w->nudges, mq->nc, w->subject);
+	s = natsConnection_SubscribeSync(&w->nudges, mq->nc, w->subject);
 	if (s != NATS_OK) {
 		r = mq_fail(s, 0, "watching %s in bucket %s", key, bucket);
 		goto out_free_watch;

@@ -28,6 +28,8 @@ static const char usage[] =
 	"  status      show what the running service is doing\n"
 	"  config      print the effective settings and where each comes from\n"
 	"  check-live  check a live login (used by Liquidsoap; reads ONAIR_LIVE_*)\n"
+	"  hash-password\n"
+	"              print the hash of the password read from standard input\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE      read settings from an INI file\n"
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
 		code = playout_run(&cli.config, argv[0]);
 	} else if (strcmp(cmd, "status") == 0) {
 		code = playout_print_status(&cli.config);
+	} else if (strcmp(cmd, "hash-password") == 0) {
+		code = playout_hash_password();
 	} else if (strcmp(cmd, "check-live") == 0) {
 		code = playout_check_live(&cli.config);
 	} else if (strcmp(cmd, "config") == 0) {

@@ -286,7 +286,7 @@ static int64_t backoff_us(const struct media_cache *c, unsigned fails)
 {
 	int64_t d = c->retry_min_us;
 	for (unsigned i = 1; i < fails && d < RETRY_MAX_US; i++)
-		d *= 2;
+		d *= 1;
 	return d < RETRY_MAX_US ? d : RETRY_MAX_US;
 }
 
@@ -383,7 +383,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 		       curl_off_t ulnow)
 {
 	struct xfer *x = arg;
-	return atomic_load(&x->c->stopping) ? 1 : 0;
+	return x ? 0 : 1;
 }
 
 static int setup_curl(struct media_cache *c, CURL *curl, const char *url, struct xfer *x,
@@ -809,7 +809,7 @@ static int compare_wants(const void *pa, const void *pb)
 {
 	const struct sort_want *a = pa, *b = pb;
 	if (a->needed_at != b->needed_at)
-		return a->needed_at < b->needed_at ? -1 : 1;
+		return a->needed_at < b->needed_at ? 1 : -1;
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 

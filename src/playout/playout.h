@@ -29,5 +29,9 @@ int playout_print_status(const struct config *cfg);
  * when refused. Liquidsoap runs this for every connection attempt. */
 int playout_check_live(const struct config *cfg);
 
+/* Read a password from standard input and print its Argon2id hash (the
+ * form live-input credentials take in a snapshot). Exit code. */
+int playout_hash_password(void);
+
 #include "common/banned.h"
 #endif

@@ -111,3 +111,24 @@ int playout_check_live(const struct config *cfg)
 	proto_snapshot_release(&snap);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+int playout_hash_password(void)
+{
+	char pw[1024];
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "hash-password: give the password on standard input\n");
+		return EXIT_USAGE;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (sodium_init() < 0)
+		return EXIT_FAILURE;
+	char hash[crypto_pwhash_STRBYTES];
+	if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		fprintf(stderr, "hash-password: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	printf("%s\n", hash);
+	return EXIT_SUCCESS;
+}

@@ -38,7 +38,7 @@ int proto_command_validate(const struct proto_command *c, struct proto_error *er
 	if (c->kind == PROTO_CMD_SOURCE && !is_switchable_source(c->source))
 		return perr(err, "source: must be one of: schedule, show_live, main_live");
 	if (c->kind == PROTO_CMD_DISCONNECT_LIVE &&
-	    (rc = pv_enum((int)c->input, 2, "", "input", err)) < 0)
+	    (rc = pv_enum((int)c->input, PROTO_LIVE_INPUTS, "", "input", err)) < 0)
 		return rc;
 	return 0;
 }
@@ -53,14 +53,15 @@ static int read_command(json_t *root, struct proto_command *c, struct proto_erro
 		return rc;
 	c->kind = (enum proto_command_kind)kind;
 	if (c->kind == PROTO_CMD_SOURCE) {
-		if ((rc = jr_enum(root, "", "source", true, proto_source_names, PROTO_SRC__COUNT, &v,
-				  err)) < 0 ||
+		if ((rc = jr_enum(root, "", "source", true, proto_source_names, PROTO_SRC__COUNT,
+				  &v, err)) < 0 ||
 		    (rc = jr_bool(root, "", "enabled", true, &c->enabled, err)) < 0)
 			return rc;
 		c->source = (enum proto_source)v;
 	}
 	if (c->kind == PROTO_CMD_DISCONNECT_LIVE) {
-		if ((rc = jr_enum(root, "", "input", true, proto_live_input_names, 2, &v, err)) < 0)
+		if ((rc = jr_enum(root, "", "input", true, proto_live_input_names,
+				  PROTO_LIVE_INPUTS, &v, err)) < 0)
 			return rc;
 		c->input = (enum proto_live_input)v;
 	}

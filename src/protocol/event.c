@@ -77,7 +77,7 @@ int proto_event_validate(const struct proto_event *e, struct proto_error *err)
 	    (rc = pv_enum((int)e->previous, PROTO_SRC__COUNT, "", "previous", err)) < 0)
 		return rc;
 	if (is_live_event(e->kind)) {
-		if ((rc = pv_enum((int)e->input, 2, "", "input", err)) < 0 ||
+		if ((rc = pv_enum((int)e->input, PROTO_LIVE_INPUTS, "", "input", err)) < 0 ||
 		    (rc = pv_text(e->user, PROTO_STRING_MAX, PV_NOCTL, "", "user", err)) < 0)
 			return rc;
 	}
@@ -133,7 +133,8 @@ static int read_event(json_t *root, struct proto_event *e, struct proto_error *e
 		e->previous = (enum proto_source)v;
 	}
 	if (is_live_event(e->kind)) {
-		if ((rc = jr_enum(root, "", "input", true, proto_live_input_names, 2, &v, err)) < 0 ||
+		if ((rc = jr_enum(root, "", "input", true, proto_live_input_names,
+				  PROTO_LIVE_INPUTS, &v, err)) < 0 ||
 		    (rc = jr_string(root, "", "user", false, &e->user, err)) < 0)
 			return rc;
 		e->input = (enum proto_live_input)v;

@@ -237,8 +237,8 @@ int jr_load(const char *json, size_t len, const char *type, json_t **root,
 		goto out_decref;
 	}
 	if (version > PROTO_VERSION) {
-		perr(err, "version: %lld is newer than the supported version %d", (long long)version,
-		     PROTO_VERSION);
+		perr(err, "version: %lld is newer than the supported version %d",
+		     (long long)version, PROTO_VERSION);
 		rc = -ONAIR_EPROTO_VERSION;
 		goto out_decref;
 	}
@@ -375,7 +375,7 @@ int jr_duration(json_t *obj, const char *path, const char *key, bool required, i
 	if (json_is_integer(v)) {
 		json_int_t s = json_integer_value(v);
 		if (s < 0 || s > max_s)
-			goto out_range;
+			return perr_at(err, path, key, "must be 0..%lld s", (long long)max_s);
 		*out = s * USEC_PER_SEC;
 		return 0;
 	}
@@ -383,12 +383,9 @@ int jr_duration(json_t *obj, const char *path, const char *key, bool required, i
 		return perr_at(err, path, key, "must be a number of seconds");
 	double x = json_real_value(v);
 	if (!isfinite(x) || x < 0 || x > (double)max_s)
-		goto out_range;
+		return perr_at(err, path, key, "must be 0..%lld s", (long long)max_s);
 	*out = llround(x * 1e6);
 	return 0;
-
-out_range:
-	return perr_at(err, path, key, "must be 0..%lld s", (long long)max_s);
 }
 
 int jr_enum(json_t *obj, const char *path, const char *key, bool required,
@@ -484,37 +481,42 @@ static void jw_append_str(struct jw *w, const char *s)
 	jw_append(w, s, strlen(s));
 }
 
+/* The JSON escape of byte c (a control character, '"' or '\\'). */
+static const char *escape_of(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		snprintf(tmp, 8, "\\u%04x", c);
+		return tmp;
+	}
+}
+
 static void jw_quoted(struct jw *w, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	jw_append(w, "\"", 1);
 	const char *run = s;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
+		char tmp[8];
 		jw_append(w, run, (size_t)(p - run));
+		jw_append_str(w, escape_of(c, tmp));
 		run = p + 1;
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			n = 6;
-			break;
-		}
-		jw_append(w, esc, n);
 	}
 	jw_append_str(w, run);
 	jw_append(w, "\"", 1);

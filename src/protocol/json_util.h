@@ -166,15 +166,20 @@ int pv_metadata(const struct proto_metadata *m, const char *path, struct proto_e
 /* Free the strings of m and zero it. */
 void metadata_release(struct proto_metadata *m);
 
+/* Number of values of the enums that have no __COUNT member. */
+#define PROTO_ITEM_KINDS 4
+#define PROTO_FORMATS 4
+#define PROTO_LIVE_INPUTS 2
+
 /* Wire names of the enums, indexed by value. */
-extern const char *const proto_item_kind_names[4];
+extern const char *const proto_item_kind_names[PROTO_ITEM_KINDS];
 extern const char *const proto_event_kind_names[PROTO_EV__COUNT];
 extern const char *const proto_source_names[PROTO_SRC__COUNT];
 extern const char *const proto_end_reason_names[PROTO_END__COUNT];
 extern const char *const proto_command_kind_names[PROTO_CMD__COUNT];
 extern const char *const proto_task_kind_names[PROTO_TASK__COUNT];
-extern const char *const proto_format_names[4];
-extern const char *const proto_live_input_names[2];
+extern const char *const proto_format_names[PROTO_FORMATS];
+extern const char *const proto_live_input_names[PROTO_LIVE_INPUTS];
 
 #include "common/banned.h"
 #endif

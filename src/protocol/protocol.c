@@ -12,7 +12,7 @@
 
 #include "protocol/json_util.h"
 
-const char *const proto_item_kind_names[4] = {
+const char *const proto_item_kind_names[PROTO_ITEM_KINDS] = {
 	[PROTO_ITEM_FILE] = "file",
 	[PROTO_ITEM_WEBSTREAM] = "webstream",
 	[PROTO_ITEM_LIVE] = "live",
@@ -63,14 +63,14 @@ const char *const proto_task_kind_names[PROTO_TASK__COUNT] = {
 	[PROTO_TASK_INGEST_EPISODE] = "ingest_episode",
 };
 
-const char *const proto_format_names[4] = {
+const char *const proto_format_names[PROTO_FORMATS] = {
 	[PROTO_FORMAT_MP3] = "mp3",
 	[PROTO_FORMAT_VORBIS] = "vorbis",
 	[PROTO_FORMAT_OPUS] = "opus",
 	[PROTO_FORMAT_AAC] = "aac",
 };
 
-const char *const proto_live_input_names[2] = {
+const char *const proto_live_input_names[PROTO_LIVE_INPUTS] = {
 	[PROTO_LIVE_MAIN] = "main",
 	[PROTO_LIVE_SHOW] = "show",
 };
@@ -83,7 +83,7 @@ static const char *name_of(const char *const *names, int count, int v)
 
 const char *proto_item_kind_name(enum proto_item_kind k)
 {
-	return name_of(proto_item_kind_names, 4, (int)k);
+	return name_of(proto_item_kind_names, PROTO_ITEM_KINDS, (int)k);
 }
 
 const char *proto_event_kind_name(enum proto_event_kind k)
@@ -113,12 +113,12 @@ const char *proto_task_kind_name(enum proto_task_kind k)
 
 const char *proto_format_name(enum proto_format f)
 {
-	return name_of(proto_format_names, 4, (int)f);
+	return name_of(proto_format_names, PROTO_FORMATS, (int)f);
 }
 
 const char *proto_live_input_name(enum proto_live_input i)
 {
-	return name_of(proto_live_input_names, 2, (int)i);
+	return name_of(proto_live_input_names, PROTO_LIVE_INPUTS, (int)i);
 }
 
 int proto_message_type(const char *json, size_t len, char *out, size_t size)

@@ -72,7 +72,7 @@ void proto_snapshot_release(struct proto_snapshot *s)
 		metadata_release(&s->fallback[i].meta);
 	}
 	free(s->fallback);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < PROTO_LIVE_INPUTS; i++)
 		live_input_release(&s->live[i]);
 	for (size_t i = 0; i < s->n_outputs; i++) {
 		free(s->outputs[i].mount);
@@ -89,21 +89,25 @@ static bool is_lower_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static int validate_hash(const char *h, const char *path, struct proto_error *err)
+static bool hash_valid(const char *h)
 {
 	size_t plen = strlen(HASH_PREFIX);
-	if (!h)
-		return perr_at(err, path, "hash", "required");
 	if (strncmp(h, HASH_PREFIX, plen) != 0 || strlen(h) != plen + HASH_HEX_LEN)
-		goto out_bad;
+		return false;
 	for (size_t i = plen; h[i]; i++) {
 		if (!is_lower_hex(h[i]))
-			goto out_bad;
+			return false;
 	}
-	return 0;
+	return true;
+}
 
-out_bad:
-	return perr_at(err, path, "hash", "must be sha256:<64 lowercase hex digits>");
+static int validate_hash(const char *h, const char *path, struct proto_error *err)
+{
+	if (!h)
+		return perr_at(err, path, "hash", "required");
+	if (!hash_valid(h))
+		return perr_at(err, path, "hash", "must be sha256:<64 lowercase hex digits>");
+	return 0;
 }
 
 /* path is the holder of "media" ("items[3]", "fallback[0]"). */
@@ -170,7 +174,7 @@ static int validate_item(const struct proto_item *it, size_t i, const struct pro
 	int rc;
 	path_index(p, sizeof(p), "", "items", i);
 	if ((rc = pv_range(it->id, 1, INT64_MAX, p, "id", err)) < 0 ||
-	    (rc = pv_enum((int)it->kind, 4, p, "kind", err)) < 0 ||
+	    (rc = pv_enum((int)it->kind, PROTO_ITEM_KINDS, p, "kind", err)) < 0 ||
 	    (rc = pv_instant(it->start, p, "start", err)) < 0 ||
 	    (rc = pv_instant(it->end, p, "end", err)) < 0)
 		return rc;
@@ -291,7 +295,8 @@ static int validate_password_hash(const char *h, const char *path, struct proto_
 	if (rc < 0)
 		return rc;
 	if (strncmp(h, "$argon2id$", 10) != 0 && strncmp(h, "$argon2i$", 9) != 0)
-		return perr_at(err, path, "password_hash", "must start with $argon2id$ or $argon2i$");
+		return perr_at(err, path, "password_hash",
+			       "must start with $argon2id$ or $argon2i$");
 	for (const char *c = h; *c; c++) {
 		if (*c <= ' ' || *c > '~')
 			return perr_at(err, path, "password_hash",
@@ -342,7 +347,7 @@ static int validate_live_input(const struct proto_live_input_cfg *in, const char
 
 static int validate_live(const struct proto_snapshot *s, struct proto_error *err)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < PROTO_LIVE_INPUTS; i++) {
 		char p[PATH_MAX_LEN];
 		path_key(p, sizeof(p), "live", proto_live_input_names[i]);
 		int rc = validate_live_input(&s->live[i], p, err);
@@ -384,13 +389,14 @@ static int validate_outputs(const struct proto_snapshot *s, struct proto_error *
 		int rc;
 		path_index(p, sizeof(p), "", "outputs", i);
 		if ((rc = validate_output_mount(o->mount, p, err)) < 0 ||
-		    (rc = pv_enum((int)o->format, 4, p, "format", err)) < 0 ||
+		    (rc = pv_enum((int)o->format, PROTO_FORMATS, p, "format", err)) < 0 ||
 		    (rc = pv_range(o->bitrate, BITRATE_MIN, BITRATE_MAX, p, "bitrate", err)) < 0 ||
 		    (rc = pv_text(o->name, PROTO_STRING_MAX, PV_NOCTL, p, "name", err)) < 0)
 			return rc;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(s->outputs[j].mount, o->mount) == 0)
-				return perr_at(err, p, "mount", "duplicate of outputs[%zu].mount", j);
+				return perr_at(err, p, "mount", "duplicate of outputs[%zu].mount",
+					       j);
 		}
 	}
 	return 0;
@@ -478,7 +484,8 @@ static int read_item(json_t *obj, const char *p, struct proto_item *it, struct p
 	int kind = 0;
 	int rc;
 	if ((rc = jr_int(obj, p, "id", true, INT64_MIN, INT64_MAX, &it->id, err)) < 0 ||
-	    (rc = jr_enum(obj, p, "kind", true, proto_item_kind_names, 4, &kind, err)) < 0 ||
+	    (rc = jr_enum(obj, p, "kind", true, proto_item_kind_names, PROTO_ITEM_KINDS, &kind,
+			  err)) < 0 ||
 	    (rc = jr_instant(obj, p, "start", true, &it->start, err)) < 0 ||
 	    (rc = jr_instant(obj, p, "end", true, &it->end, err)) < 0)
 		return rc;
@@ -563,7 +570,8 @@ static int read_output(json_t *obj, const char *p, struct proto_output *o,
 	int64_t bitrate = 0;
 	int rc;
 	if ((rc = jr_string(obj, p, "mount", true, &o->mount, err)) < 0 ||
-	    (rc = jr_enum(obj, p, "format", true, proto_format_names, 4, &format, err)) < 0 ||
+	    (rc = jr_enum(obj, p, "format", true, proto_format_names, PROTO_FORMATS, &format,
+			  err)) < 0 ||
 	    (rc = jr_int(obj, p, "bitrate", true, BITRATE_MIN, BITRATE_MAX, &bitrate, err)) < 0 ||
 	    (rc = jr_string(obj, p, "name", false, &o->name, err)) < 0)
 		return rc;

@@ -5,7 +5,7 @@ Every schema must be a valid JSON Schema (draft 2020-12); every sample in
 tests/protocol/samples/valid must be accepted by the schema of its type;
 every sample in tests/protocol/samples/invalid must be refused, except the
 ones whose rule a schema cannot express (listed below) and text that is not
-JSON. Exits 77 (skipped) when the jsonschema module is not installed.
+JSON; every ```json example of docs/protocol.md must be accepted. Exits 77 (skipped) when the jsonschema module is not installed.
 """
 import json
 import os
@@ -66,6 +66,15 @@ for path in sorted((sample_dir / "invalid").glob("*.json")):
         continue
     if not refused:
         failures.append(f"invalid/{path.name}: accepted by {kind}.schema.json")
+
+# The ```json examples of docs/protocol.md are valid messages too.
+doc = (root / "docs" / "protocol.md").read_text()
+for i, block in enumerate(doc.split("```json\n")[1:], 1):
+    msg = json.loads(block.split("```", 1)[0])
+    checked += 1
+    errors = list(validators[msg["type"]].iter_errors(msg))
+    if errors:
+        failures.append(f"protocol.md example {i}: refused: {errors[0].message}")
 
 for f in failures:
     print("FAIL:", f)

@@ -103,8 +103,8 @@ void fix_snapshot(struct proto_snapshot *s)
 	in->n_users = 2;
 	in->users = xcalloc(2, sizeof(*in->users));
 	in->users[0].name = xstrdup("anna");
-	in->users[0].password_hash =
-		xstrdup("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG");
+	in->users[0].password_hash = xstrdup("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ"
+					     "$RdescudvJCsgt3ub+b+dWRWJTmaaJObG");
 	in->users[0].valid_from = FIX_T0 - SEC(86400);
 	in->users[0].valid_until = FIX_T0 + SEC(86400);
 	in->users[1].name = xstrdup("bob");
@@ -118,7 +118,8 @@ void fix_snapshot(struct proto_snapshot *s)
 	s->outputs = xcalloc(4, sizeof(*s->outputs));
 	s->outputs[0] = (struct proto_output){ xstrdup("/live.mp3"), PROTO_FORMAT_MP3, 128,
 					       xstrdup("Radio (MP3)") };
-	s->outputs[1] = (struct proto_output){ xstrdup("/live.ogg"), PROTO_FORMAT_VORBIS, 160, NULL };
+	s->outputs[1] = (struct proto_output){ xstrdup("/live.ogg"), PROTO_FORMAT_VORBIS, 160,
+					       NULL };
 	s->outputs[2] = (struct proto_output){ xstrdup("/hq/live.opus"), PROTO_FORMAT_OPUS, 512,
 					       xstrdup("HQ") };
 	s->outputs[3] = (struct proto_output){ xstrdup("/live.aac"), PROTO_FORMAT_AAC, 32, NULL };

@@ -48,10 +48,12 @@ static void test_event_round_trip_every_kind(void **state)
 		[PROTO_EV_ITEM_ENDED] = ",\"event\":\"item_ended\",\"snapshot_revision\":42,"
 					"\"item_id\":1001,\"scheduled\":\"2026-11-28T10:03:00Z\","
 					"\"reason\":\"replaced\"}",
-		[PROTO_EV_SOURCE_CHANGED] = ",\"event\":\"source_changed\",\"snapshot_revision\":42,"
-					    "\"source\":\"main_live\",\"previous\":\"fallback\"}",
-		[PROTO_EV_LIVE_CONNECTED] = ",\"event\":\"live_connected\",\"snapshot_revision\":42,"
-					    "\"input\":\"show\",\"user\":\"anna\"}",
+		[PROTO_EV_SOURCE_CHANGED] = ",\"event\":\"source_changed\","
+					    "\"snapshot_revision\":42,\"source\":\"main_live\","
+					    "\"previous\":\"fallback\"}",
+		[PROTO_EV_LIVE_CONNECTED] = ",\"event\":\"live_connected\","
+					    "\"snapshot_revision\":42,\"input\":\"show\","
+					    "\"user\":\"anna\"}",
 		[PROTO_EV_LIVE_DISCONNECTED] = ",\"event\":\"live_disconnected\","
 					       "\"snapshot_revision\":42,\"input\":\"show\","
 					       "\"user\":\"anna\"}",
@@ -426,7 +428,8 @@ static void test_task_round_trip_every_kind(void **state)
 					    "\"podcast_id\":9}",
 		[PROTO_TASK_INGEST_EPISODE] = "\"task\":\"ingest_episode\","
 					      "\"created_at\":\"2026-11-28T09:59:59.999999Z\","
-					      "\"podcast_id\":9,\"episode_id\":9223372036854775807}",
+					      "\"podcast_id\":9,"
+					      "\"episode_id\":9223372036854775807}",
 	};
 	for (int k = 0; k < PROTO_TASK__COUNT; k++) {
 		struct proto_task t;

@@ -4,6 +4,7 @@
  *   valid/<type>-*.json     decode, re-encode, decode again, same bytes;
  *   invalid/<type>-*.json   refused, with the error text in the .err file
  *                           beside it ("is newer" means -ONAIR_EPROTO_VERSION).
+ * and the ```json examples of docs/protocol.md: accepted.
  * The directory is found through ONAIR_SOURCE_ROOT.
  */
 #include <dirent.h>
@@ -23,7 +24,7 @@
 #include "fixtures.h"
 
 struct sample {
-	char *path;	/* the .json file */
+	char *path;	/* the .json file (the text itself for a doc example) */
 	char *name;	/* its file name */
 	bool valid;
 };
@@ -160,6 +161,49 @@ static void collect(const char *dir, bool valid, struct sample **samples, size_t
 	closedir(d);
 }
 
+/* The ```json blocks of docs/protocol.md, each a valid message. */
+static void collect_doc_examples(const char *root, struct sample **samples, size_t *n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/docs/protocol.md", root);
+	size_t len;
+	char *doc = read_file(path, &len);
+	const char *p = doc;
+	while ((p = strstr(p, "```json\n"))) {
+		p += strlen("```json\n");
+		const char *end = strstr(p, "```");
+		if (!end)
+			break;
+		*samples = xreallocarray(*samples, *n + 1, sizeof(**samples));
+		struct sample *s = &(*samples)[(*n)++];
+		s->path = xstrndup(p, (size_t)(end - p));	/* the text itself */
+		size_t nlen = 32;
+		s->name = xmalloc(nlen);
+		snprintf(s->name, nlen, "protocol.md example %zu", *n);
+		s->valid = true;
+		p = end + 3;
+	}
+	free(doc);
+}
+
+static void test_doc_example(void **state)
+{
+	const struct sample *s = *state;
+	const char *json = s->path;
+	size_t len = strlen(json);
+	char type[16];
+	assert_int_equal(proto_message_type(json, len, type, sizeof(type)), 0);
+	const struct codec *c = codec_for(type);
+	assert_non_null(c);
+	void *m = xcalloc(1, c->size);
+	struct proto_error err = { "" };
+	int rc = c->decode(json, len, m, &err);
+	if (rc != 0)
+		fail_msg("%s (%s): %d %s", s->name, type, rc, err.text);
+	c->release(m);
+	free(m);
+}
+
 int main(void)
 {
 	const char *root = getenv("ONAIR_SOURCE_ROOT");
@@ -189,6 +233,27 @@ int main(void)
 					     .initial_state = &invalid[i] };
 	int failed = _cmocka_run_group_tests("samples-valid", tv, n_valid, NULL, NULL);
 	failed += _cmocka_run_group_tests("samples-invalid", ti, n_invalid, NULL, NULL);
+
+	struct sample *docs = NULL;
+	size_t n_docs = 0;
+	collect_doc_examples(root, &docs, &n_docs);
+	if (n_docs < 5) {
+		fprintf(stderr, "docs/protocol.md: %zu json examples, expected one per message\n",
+			n_docs);
+		failed++;
+	}
+	struct CMUnitTest *td = xcalloc(n_docs ? n_docs : 1, sizeof(*td));
+	for (size_t i = 0; i < n_docs; i++)
+		td[i] = (struct CMUnitTest){ .name = docs[i].name, .test_func = test_doc_example,
+					     .initial_state = &docs[i] };
+	if (n_docs)
+		failed += _cmocka_run_group_tests("docs-examples", td, n_docs, NULL, NULL);
+	for (size_t i = 0; i < n_docs; i++) {
+		free(docs[i].path);
+		free(docs[i].name);
+	}
+	free(docs);
+	free(td);
 
 	for (size_t i = 0; i < n_valid; i++) {
 		free(valid[i].path);

@@ -67,10 +67,9 @@ static void test_encoding_form(void **state)
 {
 	char *json = full_json();
 	/* Fixed key order, compact, durations as seconds, instants as RFC 3339. */
-	assert_memory_equal(json, "{\"type\":\"snapshot\",\"version\":1,\"revision\":42,"
-			    "\"generated_at\":\"2026-11-28T09:00:00.123456Z\",\"station\":{",
-			    strlen("{\"type\":\"snapshot\",\"version\":1,\"revision\":42,"
-				   "\"generated_at\":\"2026-11-28T09:00:00.123456Z\",\"station\":{"));
+	const char *head = "{\"type\":\"snapshot\",\"version\":1,\"revision\":42,"
+			   "\"generated_at\":\"2026-11-28T09:00:00.123456Z\",\"station\":{";
+	assert_memory_equal(json, head, strlen(head));
 	assert_non_null(strstr(json, "\"default_crossfade\":2.5,"));
 	assert_non_null(strstr(json, "\"cue_in\":0.25,\"cue_out\":180.25,\"fade_in\":0.5,"
 				     "\"fade_out\":2,\"crossfade\":0,\"gain_db\":-3.5,"));
@@ -211,7 +210,8 @@ static void check_durations(const int64_t *values, size_t n)
 		it->start = FIX_T0 + (int64_t)i * length;
 		it->end = it->start + length;
 		it->media.id = 1;
-		it->media.hash = xstrdup("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+		it->media.hash = xstrdup("sha256:00000000000000000000000000000000"
+					 "00000000000000000000000000000000");
 		it->media.size = 1;
 		it->media.duration = v;
 		it->cue_in = v / 2;
@@ -337,12 +337,14 @@ static void test_item_at(void **state)
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 - 1), -1);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0), 0);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(178.5) - 1), 0);
-	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(178.5)), 1);	/* overlap: the later */
+	/* In the overlap: the later one. */
+	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(178.5)), 1);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(179)), 1);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(3600) - 1), 1);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(3600)), 2);
 	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(7259)), 3);
-	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(7260)), -1);	/* end is exclusive */
+	/* end is exclusive */
+	assert_int_equal(proto_snapshot_item_at(&s, FIX_T0 + SEC(7260)), -1);
 	assert_int_equal(proto_snapshot_item_at(&s, INT64_MAX), -1);
 	assert_int_equal(proto_snapshot_item_at(&s, INT64_MIN), -1);
 

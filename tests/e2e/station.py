@@ -1,0 +1,390 @@
+"""Real servers for end-to-end tests of the play block, on 127.0.0.1.
+
+Starts nats-server, Icecast and onair-playout (which starts Liquidsoap)
+on free ports in a temporary directory, publishes snapshots through
+`onair publish-snapshot`, and listens to the outputs: the Icecast mount
+through curl | ffmpeg, the HLS playlist segment by segment. What was
+heard is reduced to runs of test tones by the tone_segments program.
+
+Everything started here is stopped by Station.close() (also on errors and
+at interpreter exit).
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+BUILD = os.environ.get("ONAIR_BUILD_ROOT", os.path.join(os.path.dirname(__file__), "../../build"))
+SOURCE = os.environ.get("ONAIR_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "../.."))
+ONAIR = os.path.join(BUILD, "src/onair/onair")
+PLAYOUT = os.path.join(BUILD, "src/playout/onair-playout")
+TONES = os.path.join(BUILD, "tests/tools/tone_segments")
+MAKE_SNAPSHOT = os.path.join(SOURCE, "tests/tools/make_snapshot.py")
+
+_live = []
+
+
+def _cleanup():
+    for p in list(_live):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+atexit.register(_cleanup)
+
+
+def log(*args):
+    print("#", *args, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_tcp(port, timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError("nothing listens on 127.0.0.1:%d after %ds" % (port, timeout))
+
+
+def wait_for(what, predicate, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise TimeoutError("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+def spawn(argv, logfile, env=None, user=None):
+    out = open(logfile, "ab")
+    preexec = None
+    if user:
+        def preexec():
+            import pwd
+            pw = pwd.getpwnam(user)
+            os.setgid(pw.pw_gid)
+            os.initgroups(user, pw.pw_gid)
+            os.setuid(pw.pw_uid)
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
+                         start_new_session=True, preexec_fn=preexec)
+    out.close()
+    _live.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, timeout=10):
+    if p is None or p.poll() is not None:
+        return
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    if p in _live:
+        _live.remove(p)
+
+
+def make_tone(path, freq, seconds, fmt="mp3"):
+    """A sine tone file: the test's way of knowing what plays."""
+    args = ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+            "sine=frequency=%d:duration=%s:sample_rate=44100" % (freq, seconds),
+            "-ac", "2"]
+    if fmt == "mp3":
+        args += ["-b:a", "128k"]
+    subprocess.run(args + [path], check=True)
+    return path
+
+
+def segments_of_pcm(pcm, freqs, purity=0.6, min_ms=150):
+    """Runs of (start s, end s, freq or 0, level dB) in 8 kHz mono s16le PCM."""
+    out = subprocess.run([TONES, "--purity", str(purity), "--min", str(min_ms)] +
+                         [str(f) for f in freqs], input=pcm, capture_output=True,
+                         check=True).stdout.decode()
+    runs = []
+    for line in out.splitlines():
+        a, b, f, lv = line.split()
+        runs.append((float(a), float(b), int(float(f)), float(lv)))
+    return runs
+
+
+def decode_to_pcm(data, fmt):
+    return subprocess.run(["ffmpeg", "-loglevel", "error", "-f", fmt, "-i", "-",
+                           "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+                          input=data, capture_output=True, check=True).stdout
+
+
+class IcecastListener:
+    """Listens to a mount from now on; remembers when the first byte came."""
+
+    def __init__(self, url):
+        self.url = url
+        self.data = bytearray()
+        self.first_byte = None
+        self._stop = False
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as r:
+                    while not self._stop:
+                        chunk = r.read(4096)
+                        if not chunk:
+                            break
+                        if self.first_byte is None:
+                            self.first_byte = time.time()
+                        self.data += chunk
+            except OSError:
+                time.sleep(0.2)
+            if self.first_byte is not None:
+                return  # one continuous recording only
+
+    def stop(self):
+        self._stop = True
+        self._t.join(10)
+
+    def runs(self, freqs, **kw):
+        return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
+
+
+class HlsListener:
+    """Follows an HLS playlist, fetching every new segment once, in order."""
+
+    def __init__(self, url):
+        self.url = url
+        self.base = url.rsplit("/", 1)[0]
+        self.segments = []
+        self._seen = set()
+        self._stop = False
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _fetch(self, url):
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                text = self._fetch(self.url).decode()
+                names = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("#")]
+                for n in names:
+                    if n.endswith(".m3u8"):
+                        # master playlist: follow the variant
+                        self.url = self.base + "/" + n
+                        break
+                    if n not in self._seen:
+                        self._seen.add(n)
+                        self.segments.append((time.time(), self._fetch(self.base + "/" + n)))
+            except OSError:
+                pass
+            time.sleep(0.5)
+
+    def stop(self):
+        self._stop = True
+        self._t.join(10)
+
+    def runs(self, freqs, **kw):
+        pcm = b"".join(decode_to_pcm(d, "mpegts") for _, d in self.segments)
+        return segments_of_pcm(pcm, freqs, **kw)
+
+
+class Station:
+    """NATS + Icecast + one or more playout instances in a temp directory."""
+
+    def __init__(self, name="e2e"):
+        self.dir = tempfile.mkdtemp(prefix="onair-%s-" % name)
+        os.chmod(self.dir, 0o755)
+        self.media_src = os.path.join(self.dir, "media-src")
+        os.makedirs(self.media_src)
+        self.nats = None
+        self.icecast = None
+        self.playouts = {}
+        self.revision = 0
+
+    # --- NATS
+    def start_nats(self):
+        if not hasattr(self, "nats_port"):
+            self.nats_port = free_port()
+        self.nats = spawn(["nats-server", "-a", "127.0.0.1", "-p", str(self.nats_port), "-js",
+                           "-sd", os.path.join(self.dir, "nats")],
+                          os.path.join(self.dir, "nats.log"))
+        wait_tcp(self.nats_port)
+
+    def stop_nats(self, sig=signal.SIGTERM):
+        stop(self.nats, sig)
+        self.nats = None
+
+    @property
+    def nats_url(self):
+        return "nats://127.0.0.1:%d" % self.nats_port
+
+    # --- Icecast
+    def start_icecast(self):
+        self.icecast_port = free_port()
+        d = os.path.join(self.dir, "icecast")
+        os.makedirs(os.path.join(d, "log"), exist_ok=True)
+        conf = os.path.join(d, "icecast.xml")
+        with open(conf, "w") as f:
+            f.write("""<icecast>
+  <limits><clients>100</clients><sources>20</sources><burst-on-connect>0</burst-on-connect>
+    <source-timeout>10</source-timeout></limits>
+  <authentication><source-password>e2e-source</source-password>
+    <admin-user>admin</admin-user><admin-password>e2e-admin</admin-password></authentication>
+  <hostname>127.0.0.1</hostname>
+  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <paths><basedir>/usr/share/icecast2</basedir><logdir>%s/log</logdir>
+    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
+  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
+</icecast>
+""" % (self.icecast_port, d))
+        user = None
+        if os.geteuid() == 0:
+            user = "icecast2"
+            shutil.chown(os.path.join(d, "log"), user)
+        binary = shutil.which("icecast2") or "/usr/bin/icecast2"
+        self.icecast = spawn([binary, "-c", conf], os.path.join(self.dir, "icecast.log"),
+                             user=user)
+        wait_tcp(self.icecast_port)
+
+    def icecast_url(self, mount="/live.mp3"):
+        return "http://127.0.0.1:%d%s" % (self.icecast_port, mount)
+
+    def mount_up(self, mount="/live.mp3"):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/status-json.xsl" % self.icecast_port,
+                                        timeout=2) as r:
+                st = json.loads(r.read().decode(errors="replace"))
+        except (OSError, ValueError):
+            return False
+        src = st.get("icestats", {}).get("source", [])
+        if isinstance(src, dict):
+            src = [src]
+        return any(s.get("listenurl", "").endswith(mount) for s in src)
+
+    # --- playout
+    def start_playout(self, name="a", extra_env=None):
+        info = self.playouts.get(name)
+        if info is None:
+            info = {
+                "state": os.path.join(self.dir, "playout-" + name),
+                "hls_port": free_port(),
+                "harbor_port": free_port(),
+                "log": os.path.join(self.dir, "playout-%s.log" % name),
+            }
+            self.playouts[name] = info
+        env = dict(os.environ)
+        env.update({
+            "ONAIR_NATS_URL": self.nats_url,
+            "ONAIR_PLAYOUT_INSTANCE": name,
+            "ONAIR_PLAYOUT_STATE_DIR": info["state"],
+            "ONAIR_PLAYOUT_MEDIA_URL": "file://%s/{hash}" % self.media_src,
+            "ONAIR_ICECAST_PORT": str(self.icecast_port),
+            "ONAIR_ICECAST_PASSWORD": "e2e-source",
+            "ONAIR_HARBOR_PORT": str(info["harbor_port"]),
+            "ONAIR_HLS_PORT": str(info["hls_port"]),
+            "ONAIR_LOG_LEVEL": "info",
+        })
+        env.update(extra_env or {})
+        info["proc"] = spawn([PLAYOUT, "run"], info["log"], env=env)
+        return info
+
+    def stop_playout(self, name="a", sig=signal.SIGTERM):
+        stop(self.playouts[name].get("proc"), sig)
+
+    def playout_log(self, name="a"):
+        with open(self.playouts[name]["log"], errors="replace") as f:
+            return f.read()
+
+    def hls_url(self, name="a"):
+        return "http://127.0.0.1:%d/hls/live.m3u8" % self.playouts[name]["hls_port"]
+
+    def wait_on_air(self, name="a", mount="/live.mp3", timeout=60):
+        wait_for("mount %s at Icecast" % mount, lambda: self.mount_up(mount), timeout)
+        wait_for("Liquidsoap ready", lambda: "Liquidsoap is ready" in self.playout_log(name),
+                 timeout)
+
+    # --- schedule
+    def snapshot(self, items, start, **opts):
+        """Build a snapshot of items (see make_snapshot.py) starting at Unix time start."""
+        self.revision += 1
+        args = [sys.executable, MAKE_SNAPSHOT, "--start", "%.6f" % start,
+                "--revision", str(self.revision), "--media-dir", self.media_src]
+        for k, v in opts.items():
+            flag = "--" + k.replace("_", "-")
+            if v is True:
+                args.append(flag)
+            elif isinstance(v, list):
+                for x in v:
+                    args += [flag, x]
+            else:
+                args += [flag, str(v)]
+        out = subprocess.run(args + items, capture_output=True, check=True).stdout
+        return json.loads(out)
+
+    def publish(self, snap):
+        env = dict(os.environ, ONAIR_NATS_URL=self.nats_url)
+        subprocess.run([ONAIR, "publish-snapshot", "-"], input=json.dumps(snap).encode(),
+                       env=env, check=True, capture_output=True)
+
+    def close(self):
+        for name in list(self.playouts):
+            self.stop_playout(name)
+        stop(self.icecast)
+        stop(self.nats)
+        if os.environ.get("ONAIR_KEEP_TEST_DIR"):
+            log("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def iso_to_unix(s):
+    import datetime as dt
+    return dt.datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+class Tap:
+    """Minimal TAP output; exit code 1 when anything failed."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, what, detail=""):
+        self.n += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, what), flush=True)
+        if not cond:
+            self.failed += 1
+            for line in str(detail).splitlines():
+                print("#   " + line)
+        return cond
+
+    def done(self):
+        print("1..%d" % self.n)
+        return 1 if self.failed else 0
