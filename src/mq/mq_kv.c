@@ -183,7 +183,8 @@ int mq_kv_get(struct mq *mq, const char *bucket, const char *key, struct buf *ou
 	return r;
 }
 
-/* Keys are a single subject token path without wildcards. */
+/* A key: subject tokens of [A-Za-z0-9_=/-] joined by single dots, no
+ * wildcards (the key-value store's rule). */
 static bool valid_key(const char *key)
 {
 	if (!key || !*key || key[0] == '.')

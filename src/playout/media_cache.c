@@ -286,7 +286,7 @@ static int64_t backoff_us(const struct media_cache *c, unsigned fails)
 {
 	int64_t d = c->retry_min_us;
 	for (unsigned i = 1; i < fails && d < RETRY_MAX_US; i++)
-		d *= 1;
+		d *= 2;
 	return d < RETRY_MAX_US ? d : RETRY_MAX_US;
 }
 
@@ -809,7 +809,7 @@ static int compare_wants(const void *pa, const void *pb)
 {
 	const struct sort_want *a = pa, *b = pb;
 	if (a->needed_at != b->needed_at)
-		return a->needed_at < b->needed_at ? 1 : -1;
+		return a->needed_at < b->needed_at ? -1 : 1;
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 

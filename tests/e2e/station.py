@@ -109,6 +109,39 @@ def stop(p, sig=signal.SIGTERM, timeout=10):
         _live.remove(p)
 
 
+def _running(pid):
+    """Is pid a process that has not exited (zombies count as exited)?"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def nats_request(url, subject, payload=b"", timeout=5):
+    """One request over the plain NATS protocol: the reply's payload."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    inbox = "_INBOX.e2e%d" % os.getpid()
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        f = s.makefile("rb")
+        f.readline()  # INFO
+        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        s.sendall(("SUB %s 1\r\n" % inbox).encode())
+        s.sendall(("PUB %s %s %d\r\n" % (subject, inbox, len(payload))).encode() +
+                  payload + b"\r\n")
+        while True:
+            line = f.readline()
+            if not line:
+                raise OSError("NATS closed the connection")
+            if line.startswith(b"PING"):
+                s.sendall(b"PONG\r\n")
+            elif line.startswith(b"-ERR"):
+                raise OSError(line.decode().strip())
+            elif line.startswith(b"MSG"):
+                n = int(line.split()[-1])
+                return f.read(n + 2)[:n]
+
+
 def make_tone(path, freq, seconds, fmt="mp3"):
     """A sine tone file: the test's way of knowing what plays."""
     args = ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
@@ -138,32 +171,73 @@ def decode_to_pcm(data, fmt):
                           input=data, capture_output=True, check=True).stdout
 
 
-class IcecastListener:
-    """Listens to a mount from now on; remembers when the first byte came."""
+class IcecastConnection:
+    """One listener connection: when its first byte came, what it received,
+    and (wall time, bytes so far) after every read."""
 
-    def __init__(self, url):
-        self.url = url
-        self.data = bytearray()
+    def __init__(self):
         self.first_byte = None
+        self.data = bytearray()
+        self.reads = []
+        self.ended = None
+
+    def runs(self, freqs, **kw):
+        return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
+
+    def longest_stall(self):
+        """Longest time (s) between two reads that brought data."""
+        gaps = [b[0] - a[0] for a, b in zip(self.reads, self.reads[1:])]
+        return max(gaps) if gaps else 0.0
+
+
+class IcecastListener:
+    """Listens to a mount from now on; remembers when the first byte came.
+
+    By default it records one continuous connection. With reconnect=True it
+    connects again whenever the mount goes away (Icecast drops listeners
+    when the source disconnects) and keeps every connection, so what was
+    heard can be placed in wall-clock time across the reconnects
+    (wallclock_runs)."""
+
+    def __init__(self, url, reconnect=False):
+        self.url = url
+        self.reconnect = reconnect
+        self.connections = []
         self._stop = False
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
+    @property
+    def first_byte(self):
+        return self.connections[0].first_byte if self.connections else None
+
+    @property
+    def data(self):
+        return self.connections[0].data if self.connections else bytearray()
+
     def _run(self):
         while not self._stop:
+            conn = None
             try:
                 with urllib.request.urlopen(self.url, timeout=5) as r:
                     while not self._stop:
-                        chunk = r.read(4096)
+                        chunk = r.read1(4096)
                         if not chunk:
                             break
-                        if self.first_byte is None:
-                            self.first_byte = time.time()
-                        self.data += chunk
+                        now = time.time()
+                        if conn is None:
+                            conn = IcecastConnection()
+                            conn.first_byte = now
+                            self.connections.append(conn)
+                        conn.data += chunk
+                        conn.reads.append((now, len(conn.data)))
             except OSError:
-                time.sleep(0.2)
-            if self.first_byte is not None:
-                return  # one continuous recording only
+                pass
+            if conn is not None:
+                conn.ended = time.time()
+                if not self.reconnect:
+                    return  # one continuous recording only
+            time.sleep(0.1)
 
     def stop(self):
         self._stop = True
@@ -171,6 +245,18 @@ class IcecastListener:
 
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
+
+    def wallclock_runs(self, freqs, **kw):
+        """Runs of every connection, as (start, end, freq, level dB, connection
+        index) with start and end in Unix time: each connection's first byte
+        is taken as the moment its first sample was live."""
+        out = []
+        for i, c in enumerate(self.connections):
+            if len(c.data) < 4096:
+                continue
+            for a, b, f, lv in c.runs(freqs, **kw):
+                out.append((c.first_byte + a, c.first_byte + b, f, lv, i))
+        return out
 
 
 class HlsListener:
@@ -240,6 +326,11 @@ class Station:
     def stop_nats(self, sig=signal.SIGTERM):
         stop(self.nats, sig)
         self.nats = None
+
+    def stream_info(self, stream):
+        """JetStream's information on a stream (a dict; "state" has the
+        message counts)."""
+        return json.loads(nats_request(self.nats_url, "$JS.API.STREAM.INFO." + stream))
 
     @property
     def nats_url(self):
@@ -318,6 +409,37 @@ class Station:
     def stop_playout(self, name="a", sig=signal.SIGTERM):
         stop(self.playouts[name].get("proc"), sig)
 
+    def liquidsoap_pid(self, name="a"):
+        """The pid in the playout's liquidsoap.pid when that process runs its
+        script, else None."""
+        info = self.playouts[name]
+        try:
+            with open(os.path.join(info["state"], "liquidsoap.pid")) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        script = os.path.join(info["state"], "onair.liq").encode()
+        return pid if script in argv else None
+
+    def kill_liquidsoap(self, name="a", sig=signal.SIGKILL):
+        pid = self.liquidsoap_pid(name)
+        if pid:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        return pid
+
+    def status(self, name="a"):
+        """The playout's status.json, or {} when there is none yet."""
+        try:
+            with open(os.path.join(self.playouts[name]["state"], "status.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
     def playout_log(self, name="a"):
         with open(self.playouts[name]["log"], errors="replace") as f:
             return f.read()
@@ -356,6 +478,11 @@ class Station:
     def close(self):
         for name in list(self.playouts):
             self.stop_playout(name)
+            # After a kill -9 of playout its Liquidsoap (own session) runs on.
+            pid = self.kill_liquidsoap(name)
+            end = time.time() + 5
+            while pid and time.time() < end and _running(pid):
+                time.sleep(0.05)
         stop(self.icecast)
         stop(self.nats)
         if os.environ.get("ONAIR_KEEP_TEST_DIR"):

@@ -36,15 +36,27 @@ def parse_start(text):
     return float(text)
 
 
+_probed = {}
+
+
 def probe_duration(path):
+    if path in _probed:
+        return _probed[path]
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration",
          "-of", "default=nw=1:nk=1", path],
         check=True, capture_output=True, text=True).stdout
-    return float(out.strip())
+    _probed[path] = float(out.strip())
+    return _probed[path]
+
+
+_refs = {}
 
 
 def media_ref(path, media_dir, media_id):
+    """The media object of a file; one id per distinct file."""
+    if path in _refs:
+        return _refs[path]
     data = open(path, "rb").read()
     digest = hashlib.sha256(data).hexdigest()
     if media_dir:
@@ -52,12 +64,13 @@ def media_ref(path, media_dir, media_id):
         dest = os.path.join(media_dir, digest)
         if not os.path.exists(dest):
             shutil.copyfile(path, dest)
-    return {
+    _refs[path] = {
         "id": media_id,
         "hash": "sha256:" + digest,
         "size": len(data),
         "duration": round(probe_duration(path), 6),
     }
+    return _refs[path]
 
 
 def main():
