@@ -383,7 +383,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 		       curl_off_t ulnow)
 {
 	struct xfer *x = arg;
-	return x ? 0 : 1;
+	return atomic_load(&x->c->stopping) ? 1 : 0;
 }
 
 static int setup_curl(struct media_cache *c, CURL *curl, const char *url, struct xfer *x,

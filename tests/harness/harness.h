@@ -13,7 +13,8 @@
  *     *thread* that started the child ends, so start children from a
  *     thread that outlives them (normally the main thread);
  *   - temporary directories are removed recursively at exit (after the
- *     children are dead).
+ *     children are dead); a test killed by a signal or crashing leaves
+ *     them behind, for a look at the servers' logs.
  *
  * A missing program is an error, not a reason to skip: the functions
  * print what to install (scripts/install-deps.sh test does it) and

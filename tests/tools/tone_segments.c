@@ -14,7 +14,18 @@
  * shorter than --min ms are merged into their neighbour. Tests use it to
  * check that the stream played the right tone at the right time.
  *
- * Usage: tone_segments [--rate HZ] [--window MS] [--min MS] [--purity P] FREQ...
+ * With --levels it prints instead one line per window with the level of
+ * the whole window and of each candidate frequency, so that tests can
+ * follow fades and mixes of several tones:
+ *
+ *     <start seconds> <window level dBFS> <level of FREQ1 dBFS> ...
+ *
+ * A frequency's level is that of the sine which would give the same
+ * Goertzel power (Hann-windowed, so a tone 100 Hz away hardly leaks in):
+ * a full-scale sine is -3 dBFS, like the window level of that sine.
+ *
+ * Usage: tone_segments [--rate HZ] [--window MS] [--min MS] [--purity P]
+ *                      [--levels] FREQ...
  */
 #include <errno.h>
 #include <math.h>
@@ -44,6 +55,18 @@ static double goertzel_power(const double *x, int n, double freq, double rate)
 	return p > 0 ? p : 0;
 }
 
+/* Level in dBFS of the sine at freq in x, Hann-windowed: a sine of
+ * amplitude A gives a Goertzel magnitude of about A n / 4, so its mean
+ * square A^2 / 2 is 8 p / n^2. */
+static double hann_tone_level(const double *x, double *tmp, int n, double freq, double rate)
+{
+	for (int i = 0; i < n; i++)
+		tmp[i] = x[i] * (0.5 - 0.5 * cos(2.0 * M_PI * i / (n - 1)));
+	double p = goertzel_power(tmp, n, freq, rate);
+	double ms = 8.0 * p / ((double)n * (double)n);
+	return ms > 1e-12 ? 10 * log10(ms) : -120;
+}
+
 static void print_run(const struct run *r)
 {
 	double level = r->windows ? r->level_sum / r->windows : -120;
@@ -53,6 +76,7 @@ static void print_run(const struct run *r)
 int main(int argc, char **argv)
 {
 	double rate = 8000, window_ms = 50, min_ms = 150, purity = 0.6;
+	int levels = 0;
 	double freqs[MAX_FREQS];
 	int nfreq = 0;
 	for (int i = 1; i < argc; i++) {
@@ -64,11 +88,13 @@ int main(int argc, char **argv)
 			min_ms = atof(argv[++i]);
 		else if (strcmp(argv[i], "--purity") == 0 && i + 1 < argc)
 			purity = atof(argv[++i]);
+		else if (strcmp(argv[i], "--levels") == 0)
+			levels = 1;
 		else if (nfreq < MAX_FREQS && atof(argv[i]) > 0)
 			freqs[nfreq++] = atof(argv[i]);
 		else {
 			fprintf(stderr, "usage: %s [--rate HZ] [--window MS] [--min MS] "
-					"[--purity P] FREQ...\n", argv[0]);
+					"[--purity P] [--levels] FREQ...\n", argv[0]);
 			return 2;
 		}
 	}
@@ -83,7 +109,8 @@ int main(int argc, char **argv)
 	}
 	short *pcm = malloc(sizeof(short) * (size_t)n);
 	double *x = malloc(sizeof(double) * (size_t)n);
-	if (!pcm || !x)
+	double *tmp = malloc(sizeof(double) * (size_t)n);
+	if (!pcm || !x || !tmp)
 		return 1;
 	struct run cur = { 0 }, prev = { 0 };
 	int have_prev = 0, have_cur = 0;
@@ -98,6 +125,13 @@ int main(int argc, char **argv)
 			energy += x[i] * x[i];
 		}
 		double level = energy > 0 ? 10 * log10(energy / n) : -120;
+		if (levels) {
+			printf("%.3f %.1f", w * window_ms / 1000.0, level);
+			for (int f = 0; f < nfreq; f++)
+				printf(" %.1f", hann_tone_level(x, tmp, n, freqs[f], rate));
+			putchar('\n');
+			continue;
+		}
 		double best = 0, best_p = 0;
 		for (int f = 0; f < nfreq; f++) {
 			double p = goertzel_power(x, n, freqs[f], rate);
@@ -151,5 +185,6 @@ int main(int argc, char **argv)
 		print_run(&prev);
 	free(pcm);
 	free(x);
+	free(tmp);
 	return 0;
 }

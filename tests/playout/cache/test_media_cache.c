@@ -307,8 +307,9 @@ static int teardown(void **state)
 /* --- a raw HTTP server for what hls_http will not do -------------------- */
 
 enum raw_mode {
-	RAW_DRIBBLE,	/* 200 with a huge Content-Length, then a few bytes at a time */
+	RAW_DRIBBLE,	/* 200 with a huge Content-Length, then 1.6 KB/s for 20 s */
 	RAW_NOT_FOUND,	/* 404, and keep the request */
+	RAW_REDIRECT,	/* 302 to location */
 };
 
 struct raw_server {
@@ -321,6 +322,7 @@ struct raw_server {
 	pthread_mutex_t lock;
 	char request[4096];
 	int requests;
+	char location[512];
 };
 
 /* Read a request head (until the blank line); false when stopping. */
@@ -353,6 +355,15 @@ static void raw_serve(struct raw_server *s, int fd)
 	s->requests++;
 	pthread_mutex_unlock(&s->lock);
 
+	if (s->mode == RAW_REDIRECT) {
+		char answer[700];
+		pthread_mutex_lock(&s->lock);
+		int n = snprintf(answer, sizeof(answer), "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+				 "Content-Length: 0\r\nConnection: close\r\n\r\n", s->location);
+		pthread_mutex_unlock(&s->lock);
+		send(fd, answer, (size_t)n, MSG_NOSIGNAL);
+		return;
+	}
 	if (s->mode == RAW_NOT_FOUND) {
 		static const char answer[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 					     "Connection: close\r\n\r\n";
@@ -365,7 +376,10 @@ static void raw_serve(struct raw_server *s, int fd)
 		return;
 	char chunk[16];
 	memset(chunk, 'x', sizeof(chunk));
-	while (!atomic_load(&s->stop)) {
+	/* Give up after a while, so that a client that cannot stop shows
+	 * as slow instead of hanging the test. */
+	int64_t end = time_mono_us() + 20 * USEC_PER_SEC;
+	while (!atomic_load(&s->stop) && time_mono_us() < end) {
 		if (send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) < 0)
 			return;
 		atomic_fetch_add(&s->sent, (long)sizeof(chunk));
@@ -854,8 +868,8 @@ static void test_free_during_slow_download(void **state)
 	media_cache_free(f->cache);
 	f->cache = NULL;
 	int64_t took = time_mono_us() - t0;
-	/* The server would go on for hours; curl checks for a stop about
-	 * once a second at the least. */
+	/* The server goes on for 20 s; curl checks for a stop about once a
+	 * second at the least. */
 	if (took > 10 * USEC_PER_SEC)
 		fail_msg("media_cache_free took %lld ms during a download",
 			 (long long)(took / USEC_PER_MSEC));
@@ -938,6 +952,69 @@ static void test_request_form(void **state)
 	f->cache = NULL;
 	raw_stop(&s);
 	mfile_release(&mf);
+}
+
+static void set_location(struct raw_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_location(struct raw_server *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&s->lock);
+	vsnprintf(s->location, sizeof(s->location), fmt, ap);
+	pthread_mutex_unlock(&s->lock);
+	va_end(ap);
+}
+
+/* Redirects are followed, but not to a local file nor for ever. */
+static void test_redirects(void **state)
+{
+	struct fixture *f = *state;
+	struct mfile a, b;
+	mfile_make(&a, 151, 2000, 151);
+	mfile_make(&b, 152, 2000, 152);
+	put_origin(f, &a);
+	put_origin(f, &b);
+	struct raw_server s;
+	raw_start(&s, RAW_REDIRECT);
+	set_location(&s, "http://127.0.0.1:%u/%s", (unsigned)f->port, a.hex);
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/{hash}", (unsigned)s.port);
+	struct media_cache_options o = { .url_template = url, .retry_min_us = 60 * USEC_PER_SEC };
+	start_cache_opts(f, &o);
+	struct mfile *files[] = { &a };
+	want(f, files, 1, NULL);
+	wait_all_ready(f);
+	assert_int_equal(hits(f), 1);
+
+	set_location(&s, "file://%s/%s", f->origin, b.hex);
+	struct mfile *both[] = { &a, &b };
+	want(f, both, 2, NULL);
+	wait_failures(f, 1);
+	int64_t id;
+	char why[REASON_LEN];
+	failure_reason(f, 0, &id, why, sizeof(why));
+	assert_int_equal(id, 152);
+	assert_false(file_exists(f->cache_dir, b.hex));
+
+	/* A redirect loop ends. */
+	media_cache_free(f->cache);
+	f->cache = NULL;
+	set_location(&s, "http://127.0.0.1:%u/loop", (unsigned)s.port);
+	start_cache_opts(f, &o);
+	want(f, both, 2, NULL);
+	wait_failures(f, 2);
+	failure_reason(f, 1, &id, why, sizeof(why));
+	assert_int_equal(id, 152);
+	if (!strstr(why, "edirect"))
+		fail_msg("reason \"%s\", expected too many redirects", why);
+
+	media_cache_free(f->cache);
+	f->cache = NULL;
+	raw_stop(&s);
+	mfile_release(&a);
+	mfile_release(&b);
 }
 
 static void test_file_urls(void **state)
@@ -1070,6 +1147,7 @@ int main(void)
 		T(test_free_during_slow_download),
 		T(test_timeout),
 		T(test_request_form),
+		T(test_redirects),
 		T(test_file_urls),
 		T(test_bad_arguments),
 	};
