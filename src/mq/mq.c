@@ -478,7 +478,8 @@ int mq_wait_connected(struct mq *mq, int64_t timeout_us)
 void mq_library_shutdown(void)
 {
 	natsStatus s = nats_CloseAndWait(MQ_LIBRARY_SHUTDOWN_MS);
-	if (s != NATS_OK)
+	/* NATS_NOT_INITIALIZED: the process never used the queue; fine. */
+	if (s != NATS_OK && s != NATS_NOT_INITIALIZED)
 		log_warn(MQ_LOG, "shutting the NATS library down: %s", natsStatus_GetText(s));
 }
 

@@ -285,13 +285,13 @@ static void report_segment(struct hls_http *h, struct MHD_Connection *conn, cons
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  client, sizeof(client));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  client, sizeof(client));
+		const void *sa = ci->client_addr;
+		const struct sockaddr_in *sin = sa;
+		const struct sockaddr_in6 *sin6 = sa;
+		if (sin->sin_family == AF_INET)
+			inet_ntop(AF_INET, &sin->sin_addr, client, sizeof(client));
+		else if (sin->sin_family == AF_INET6)
+			inet_ntop(AF_INET6, &sin6->sin6_addr, client, sizeof(client));
 	}
 	h->on_segment(h->userdata, client, name);
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,16 @@ struct playout {
 	int64_t horizon;
 	bool stop_liquidsoap;
 
+	/* The schedule watch runs on its own thread: a queue that is away or
+	 * slow must never hold up the play loop. Only that thread touches
+	 * watch; it takes lock to install a snapshot. */
+	struct mq_watch *watch;
+	pthread_t queue_thread;
+	bool queue_thread_started;
+	atomic_bool queue_stop;
+
 	pthread_mutex_t lock;	/* everything below */
 	struct mq *mq;
-	struct mq_watch *watch;
 	struct mq_sub *sub_all, *sub_one;
 	struct proto_snapshot snap;
 	bool have_snap;
@@ -674,32 +682,41 @@ static void take_snapshot(struct playout *p, const char *json, size_t len, const
 		liq_restart(p, "output or live settings changed");
 }
 
-static void poll_queue(struct playout *p)
+/* The queue thread: watch the schedule key, install each new snapshot. */
+static void *queue_main(void *arg)
 {
-	if (!p->watch && mq_connected(p->mq)) {
-		int r = mq_ensure_topology(p->mq);
-		if (r == 0)
-			r = mq_watch_open(p->mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, &p->watch);
-		if (r < 0) {
-			log_warn(COMPONENT, "cannot watch the schedule yet: %s", onair_strerror(r));
-			return;
-		}
-		log_info(COMPONENT, "watching the schedule in the queue");
-	}
-	if (!p->watch)
-		return;
+	struct playout *p = arg;
 	struct buf value;
 	buf_init(&value, PROTO_MESSAGE_MAX);
-	for (int i = 0; i < 8; i++) {
+	while (!atomic_load(&p->queue_stop)) {
+		/* Nothing to ask a queue that is away: a request would only
+		 * wait for its timeout. */
+		if (!mq_connected(p->mq)) {
+			usleep(100 * 1000);
+			continue;
+		}
+		if (!p->watch) {
+			int r = mq_ensure_topology(p->mq);
+			if (r == 0)
+				r = mq_watch_open(p->mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, &p->watch);
+			if (r < 0) {
+				log_warn(COMPONENT, "cannot watch the schedule yet: %s", onair_strerror(r));
+				for (int i = 0; i < 10 && !atomic_load(&p->queue_stop); i++)
+					usleep(100 * 1000);
+				continue;
+			}
+			log_info(COMPONENT, "watching the schedule in the queue");
+		}
 		uint64_t rev;
 		buf_reset(&value);
-		int r = mq_watch_next(p->watch, &value, &rev, 0);
-		if (r == 0)
+		if (mq_watch_next(p->watch, &value, &rev, 200 * USEC_PER_MSEC) == 0) {
+			pthread_mutex_lock(&p->lock);
 			take_snapshot(p, value.data, value.len, "queue");
-		else
-			break;
+			pthread_mutex_unlock(&p->lock);
+		}
 	}
 	buf_release(&value);
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- status */
@@ -1019,6 +1036,10 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 
 static void playout_close(struct playout *p)
 {
+	if (p->queue_thread_started) {
+		atomic_store(&p->queue_stop, true);
+		pthread_join(p->queue_thread, NULL);
+	}
 	mq_sub_close(p->sub_all);
 	mq_sub_close(p->sub_one);
 	if (p->stop_liquidsoap)
@@ -1042,7 +1063,6 @@ static void playout_close(struct playout *p)
 static void tick(struct playout *p)
 {
 	int64_t now = time_now_us();
-	poll_queue(p);
 	supervise_liquidsoap(p);
 	log_tail_poll(&p->tail, on_liq_line, p);
 	if (p->liq_ready) {
@@ -1088,6 +1108,12 @@ int playout_run(const struct config *cfg, const char *self_path)
 		goto out_close;
 	log_info(COMPONENT, "instance %s running (version %s, pid %d, state in %s)", p->instance,
 		 ONAIR_VERSION, (int)getpid(), p->state_dir);
+	int tr = pthread_create(&p->queue_thread, NULL, queue_main, p);
+	if (tr != 0) {
+		log_error(COMPONENT, "cannot start the queue thread: %s", onair_strerror(-tr));
+		goto out_close;
+	}
+	p->queue_thread_started = true;
 	int sig = 0;
 	while (sig == 0) {
 		pthread_mutex_lock(&p->lock);

@@ -153,6 +153,21 @@ def make_tone(path, freq, seconds, fmt="mp3"):
     return path
 
 
+def make_steps(path, steps, fmt="mp3"):
+    """A file of consecutive sine tones, steps = [(freq, seconds), ...]: tells
+    which part of a file plays (cue points, joins in the middle)."""
+    args = ["ffmpeg", "-loglevel", "error", "-y"]
+    for freq, secs in steps:
+        args += ["-f", "lavfi", "-i",
+                 "sine=frequency=%d:duration=%s:sample_rate=44100" % (freq, secs)]
+    args += ["-filter_complex", "".join("[%d:a]" % i for i in range(len(steps))) +
+             "concat=n=%d:v=0:a=1[out]" % len(steps), "-map", "[out]", "-ac", "2"]
+    if fmt == "mp3":
+        args += ["-b:a", "128k"]
+    subprocess.run(args + [path], check=True)
+    return path
+
+
 def segments_of_pcm(pcm, freqs, purity=0.6, min_ms=150):
     """Runs of (start s, end s, freq or 0, level dB) in 8 kHz mono s16le PCM."""
     out = subprocess.run([TONES, "--purity", str(purity), "--min", str(min_ms)] +
@@ -163,6 +178,20 @@ def segments_of_pcm(pcm, freqs, purity=0.6, min_ms=150):
         a, b, f, lv = line.split()
         runs.append((float(a), float(b), int(float(f)), float(lv)))
     return runs
+
+
+def levels_of_pcm(pcm, freqs, window_ms=50):
+    """Per window of 8 kHz mono s16le PCM: (start s, window level dB,
+    {freq: level dB}); a tone's level compares with the window level (a
+    pure tone has both equal)."""
+    out = subprocess.run([TONES, "--levels", "--window", str(window_ms)] +
+                         [str(f) for f in freqs], input=pcm, capture_output=True,
+                         check=True).stdout.decode()
+    rows = []
+    for line in out.splitlines():
+        v = [float(x) for x in line.split()]
+        rows.append((v[0], v[1], dict(zip(freqs, v[2:]))))
+    return rows
 
 
 def decode_to_pcm(data, fmt):
@@ -246,6 +275,10 @@ class IcecastListener:
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
 
+    def levels(self, freqs, **kw):
+        """levels_of_pcm of the first connection."""
+        return levels_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
+
     def wallclock_runs(self, freqs, **kw):
         """Runs of every connection, as (start, end, freq, level dB, connection
         index) with start and end in Unix time: each connection's first byte
@@ -311,6 +344,7 @@ class Station:
         os.makedirs(self.media_src)
         self.nats = None
         self.icecast = None
+        self.icecasts = {}  # name: {"port", "proc"}; "main" is also icecast(_port)
         self.playouts = {}
         self.revision = 0
 
@@ -337,9 +371,11 @@ class Station:
         return "nats://127.0.0.1:%d" % self.nats_port
 
     # --- Icecast
-    def start_icecast(self):
-        self.icecast_port = free_port()
-        d = os.path.join(self.dir, "icecast")
+    def start_icecast(self, name="main"):
+        """An Icecast server. Servers with other names let several playout
+        instances feed the same mounts (start_playout(icecast=name))."""
+        port = free_port()
+        d = os.path.join(self.dir, "icecast" if name == "main" else "icecast-" + name)
         os.makedirs(os.path.join(d, "log"), exist_ok=True)
         conf = os.path.join(d, "icecast.xml")
         with open(conf, "w") as f:
@@ -354,23 +390,25 @@ class Station:
     <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
   <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
 </icecast>
-""" % (self.icecast_port, d))
+""" % (port, d))
         user = None
         if os.geteuid() == 0:
             user = "icecast2"
             shutil.chown(os.path.join(d, "log"), user)
         binary = shutil.which("icecast2") or "/usr/bin/icecast2"
-        self.icecast = spawn([binary, "-c", conf], os.path.join(self.dir, "icecast.log"),
-                             user=user)
-        wait_tcp(self.icecast_port)
+        proc = spawn([binary, "-c", conf], d + ".log", user=user)
+        self.icecasts[name] = {"port": port, "proc": proc}
+        if name == "main":
+            self.icecast_port, self.icecast = port, proc
+        wait_tcp(port)
 
-    def icecast_url(self, mount="/live.mp3"):
-        return "http://127.0.0.1:%d%s" % (self.icecast_port, mount)
+    def icecast_url(self, mount="/live.mp3", server="main"):
+        return "http://127.0.0.1:%d%s" % (self.icecasts[server]["port"], mount)
 
-    def mount_up(self, mount="/live.mp3"):
+    def mount_up(self, mount="/live.mp3", server="main"):
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/status-json.xsl" % self.icecast_port,
-                                        timeout=2) as r:
+            with urllib.request.urlopen("http://127.0.0.1:%d/status-json.xsl" %
+                                        self.icecasts[server]["port"], timeout=2) as r:
                 st = json.loads(r.read().decode(errors="replace"))
         except (OSError, ValueError):
             return False
@@ -380,7 +418,8 @@ class Station:
         return any(s.get("listenurl", "").endswith(mount) for s in src)
 
     # --- playout
-    def start_playout(self, name="a", extra_env=None):
+    def start_playout(self, name="a", extra_env=None, icecast="main"):
+        """Start instance `name`, feeding the Icecast server named `icecast`."""
         info = self.playouts.get(name)
         if info is None:
             info = {
@@ -388,6 +427,7 @@ class Station:
                 "hls_port": free_port(),
                 "harbor_port": free_port(),
                 "log": os.path.join(self.dir, "playout-%s.log" % name),
+                "icecast": icecast,
             }
             self.playouts[name] = info
         env = dict(os.environ)
@@ -396,7 +436,7 @@ class Station:
             "ONAIR_PLAYOUT_INSTANCE": name,
             "ONAIR_PLAYOUT_STATE_DIR": info["state"],
             "ONAIR_PLAYOUT_MEDIA_URL": "file://%s/{hash}" % self.media_src,
-            "ONAIR_ICECAST_PORT": str(self.icecast_port),
+            "ONAIR_ICECAST_PORT": str(self.icecasts[info["icecast"]]["port"]),
             "ONAIR_ICECAST_PASSWORD": "e2e-source",
             "ONAIR_HARBOR_PORT": str(info["harbor_port"]),
             "ONAIR_HLS_PORT": str(info["hls_port"]),
@@ -448,7 +488,8 @@ class Station:
         return "http://127.0.0.1:%d/hls/live.m3u8" % self.playouts[name]["hls_port"]
 
     def wait_on_air(self, name="a", mount="/live.mp3", timeout=60):
-        wait_for("mount %s at Icecast" % mount, lambda: self.mount_up(mount), timeout)
+        server = self.playouts[name]["icecast"]
+        wait_for("mount %s at Icecast" % mount, lambda: self.mount_up(mount, server), timeout)
         wait_for("Liquidsoap ready", lambda: "Liquidsoap is ready" in self.playout_log(name),
                  timeout)
 
@@ -483,7 +524,8 @@ class Station:
             end = time.time() + 5
             while pid and time.time() < end and _running(pid):
                 time.sleep(0.05)
-        stop(self.icecast)
+        for ice in self.icecasts.values():
+            stop(ice["proc"])
         stop(self.nats)
         if os.environ.get("ONAIR_KEEP_TEST_DIR"):
             log("kept", self.dir)
