@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/runtime.h"
 #include "mq/mq.h"
+#include "onair/playout_cmd.h"
 #include "onair/publish.h"
 #include "onair/role.h"
 
@@ -32,6 +33,8 @@ static const char usage[] =
 	"  worker      run background tasks (analysis, podcasts)\n"
 	"  messages    talk to playout: publish the schedule, take in events\n"
 	"  config      print the effective settings and where each comes from\n"
+	"  playout COMMAND   send a command to playout: status, skip, reload,\n"
+	"              source NAME on|off, disconnect main|show (see 'onair playout')\n"
 	"  publish-snapshot FILE\n"
 	"              validate a schedule snapshot and hand it to playout\n"
 	"\n"
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = role_run(cmd, &cli.config);
+	} else if (strcmp(cmd, "playout") == 0) {
+		code = playout_command(&cli.config, cli.argc - 1, cli.argv + 1);
 	} else if (strcmp(cmd, "publish-snapshot") == 0) {
 		if (cli.argc != 2) {
 			fprintf(stderr, "Usage: %s publish-snapshot FILE|-\n", cli.program);

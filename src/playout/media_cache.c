@@ -49,6 +49,12 @@
 #define DEFAULT_MAX_FILE_SIZE (INT64_C(2) << 30)
 #define DEFAULT_RETRY_MIN_US USEC_PER_SEC
 #define RETRY_MAX_US (300 * USEC_PER_SEC)
+/* A file that could not be had at all (not found, no connection) and is
+ * needed within URGENT_WINDOW_US, or already in play, is tried again at
+ * least every URGENT_RETRY_US whatever its backoff: if it appears while
+ * its item plays, playout can still join the item at the right offset. */
+#define URGENT_WINDOW_US (60 * USEC_PER_SEC)
+#define URGENT_RETRY_US (2 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT_MS 10000L
 /* A transfer slower than this for that long is a stall. */
 #define LOW_SPEED_BYTES 1024L
@@ -620,6 +626,7 @@ static void *download_main(void *arg)
 		}
 		struct rec *rec = w->rec;
 		struct job job = { .id = w->id, .size = w->size };
+		int64_t needed_at = w->needed_at;	/* w may be gone after unlock */
 		memcpy(job.hex, rec->hex, sizeof(job.hex));
 		rec->busy = true;
 		pthread_mutex_unlock(&c->lock);
@@ -645,6 +652,9 @@ static void *download_main(void *arg)
 		rec->failing = true;
 		rec->state = FILE_MISSING;
 		int64_t delay = backoff_us(c, rec->fails);
+		if (job.received == 0 && delay > URGENT_RETRY_US &&
+		    needed_at - time_now_us() < URGENT_WINDOW_US)
+			delay = c->retry_min_us > URGENT_RETRY_US ? c->retry_min_us : URGENT_RETRY_US;
 		rec->next_try = add_sat(time_mono_us(), delay);
 		pthread_mutex_unlock(&c->lock);
 

@@ -8,7 +8,10 @@
  * from a URL made from a template, checks size and SHA-256, and moves the
  * file into place atomically (write to a temporary name, fsync, rename),
  * so a file under its final name is always whole and verified. Failed
- * downloads are retried with exponential backoff (1 s doubling to 5 min).
+ * downloads are retried with exponential backoff (1 s doubling to 5 min),
+ * except that a file needed within a minute (or already in play) that
+ * could not be had at all (not found, no connection) is tried again at
+ * least every 2 s, so it is found soon after it appears.
  * Files no longer wanted are evicted by media_cache_evict.
  *
  * The cache never needs the create block once a file is in: a restarted

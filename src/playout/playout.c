@@ -530,7 +530,11 @@ static void do_action(struct playout *p, const struct timeline_action *a)
 		};
 		if (!e.scheduled)
 			e.scheduled = e.at;
-		if (e.reason == PROTO_END_FAILED) {
+		if (e.reason == PROTO_END_FAILED && a->slot < 0) {
+			log_warn(COMPONENT, "item %" PRId64 " ended without playing: its file "
+					    "never reached the cache", a->item_id);
+			e.message = "its file was not in the local cache";
+		} else if (e.reason == PROTO_END_FAILED) {
 			log_warn(COMPONENT, "item %" PRId64 " never started (undecodable file?)",
 				 a->item_id);
 			e.message = "Liquidsoap did not start it";

@@ -178,6 +178,29 @@ static size_t plan_channel(struct timeline_channel *c, enum timeline_action_kind
 	return 1;
 }
 
+/* Items reported missing whose end came before their file did could not be
+ * played: end them (failed). Items the snapshot no longer has are just
+ * forgotten. */
+static size_t plan_missed(struct timeline *t, const struct proto_snapshot *s, int64_t now,
+			  struct timeline_action *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_missing && n < max;) {
+		int64_t id = t->missing[i];
+		long idx = find_item(s, id);
+		if (idx >= 0 && now < s->items[idx].end) {
+			i++;
+			continue;
+		}
+		if (idx >= 0)
+			out[n++] = (struct timeline_action){
+				.kind = TL_ENDED, .slot = -1, .item_id = id, .item_index = idx,
+			};
+		forget_missing(t, id);
+	}
+	return n;
+}
+
 static bool plan_file(struct timeline *t, const struct proto_snapshot *s, size_t i, int64_t now,
 		      struct timeline_action *a)
 {
@@ -228,6 +251,7 @@ size_t timeline_plan(struct timeline *t, const struct proto_snapshot *s, int64_t
 	size_t n = plan_slots(t, s, now, out, max);
 	n += plan_channel(&t->webstream, TL_WEBSTREAM, s, now, out + n, max - n);
 	n += plan_channel(&t->silence, TL_SILENCE, s, now, out + n, max - n);
+	n += plan_missed(t, s, now, out + n, max - n);
 	if (!s)
 		return n;
 	for (size_t i = 0; i < s->n_items && n < max; i++) {

@@ -21,8 +21,10 @@
  *     cue, fades, gain or media differ), its slot is cleared — at once if it
  *     had not started, and it is cut (then rejoined as changed) if it had;
  *   - a file not in the cache is not pushed: it is reported missing once,
- *     and the station fallback covers; if it arrives while its slot is
- *     still running it is joined at the right offset;
+ *     and the station fallback covers; if it arrives while its item is
+ *     still running it is joined at the right offset, and if it has not
+ *     come by the item's end the item ends as not played (TL_ENDED with
+ *     slot -1);
  *   - webstream and silence items use their own single channel each.
  *
  * Not thread-safe: one thread owns a struct timeline.
@@ -75,7 +77,8 @@ enum timeline_action_kind {
 	TL_WEBSTREAM,	/* relay item's URL in [gate, end); end <= now stops it */
 	TL_SILENCE,	/* silence in [gate, end); end <= now stops it */
 	TL_MISSING,	/* item's file is not in the cache (report it) */
-	TL_ENDED,	/* slot's item reached its scheduled end; slot is free */
+	TL_ENDED,	/* slot's item reached its scheduled end; slot is free. Slot
+			 * -1: an item whose file never reached the cache ended */
 };
 
 struct timeline_action {

@@ -200,6 +200,36 @@ def decode_to_pcm(data, fmt):
                           input=data, capture_output=True, check=True).stdout
 
 
+def window_levels(pcm, freqs=(), window_ms=50, rate=8000):
+    """Per window of 8 kHz mono s16le PCM: (start s, level dBFS, {freq: dB}).
+    A frequency's figure is the level of that sine alone (Goertzel), in the
+    same scale as the total, so a pure tone shows both about equal."""
+    import array
+    import math
+    x = array.array("h")
+    x.frombytes(pcm[:len(pcm) // 2 * 2])
+    if sys.byteorder != "little":
+        x.byteswap()
+    n = int(rate * window_ms / 1000)
+    coeffs = {f: 2 * math.cos(2 * math.pi * f / rate) for f in freqs}
+    out = []
+    for w in range(len(x) // n):
+        seg = [v / 32768.0 for v in x[w * n:(w + 1) * n]]
+        energy = sum(v * v for v in seg)
+        level = 10 * math.log10(energy / n) if energy > 0 else -120.0
+        per = {}
+        for f, k in coeffs.items():
+            s1 = s2 = 0.0
+            for v in seg:
+                s1, s2 = v + k * s1 - s2, s1
+            p = s1 * s1 + s2 * s2 - k * s1 * s2
+            # A sine of amplitude A gives p ~ (A n / 2)^2 and energy A^2 n / 2.
+            e = 2.0 * p / n
+            per[f] = 10 * math.log10(e / n) if e > 0 else -120.0
+        out.append((w * window_ms / 1000.0, level, per))
+    return out
+
+
 class IcecastConnection:
     """One listener connection: when its first byte came, what it received,
     and (wall time, bytes so far) after every read."""
@@ -212,6 +242,9 @@ class IcecastConnection:
 
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
+
+    def levels(self, freqs=(), **kw):
+        return window_levels(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
 
     def longest_stall(self):
         """Longest time (s) between two reads that brought data."""
@@ -479,6 +512,20 @@ class Station:
                 return json.load(f)
         except (OSError, ValueError):
             return {}
+
+    def events(self, name="a"):
+        """The events the playout recorded (its journal), oldest first."""
+        out = []
+        try:
+            with open(os.path.join(self.playouts[name]["state"], "events.journal")) as f:
+                for line in f:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+        except OSError:
+            pass
+        return out
 
     def playout_log(self, name="a"):
         with open(self.playouts[name]["log"], errors="replace") as f:

@@ -156,6 +156,49 @@ static void test_missing_file_reported_once_then_joined(void **state)
 	assert_true(a[0].cue_in >= 30 * S);
 }
 
+static void test_missing_file_never_came_item_fails_at_end(void **state)
+{
+	make(2, 60 * S);
+	missing[0] = true;
+	struct timeline t;
+	timeline_init(&t);
+	struct timeline_action a[32];
+	size_t n = plan(&t, T0 - S, a);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].kind, TL_MISSING);
+	assert_int_equal(plan(&t, T0 + 30 * S, a), 0);
+	n = plan(&t, T0 + 58 * S, a);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].kind, TL_PUSH);
+	assert_int_equal(a[0].item_id, 2);
+	/* Its end comes without the file: it ended, not played, once. */
+	n = plan(&t, T0 + 60 * S, a);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].kind, TL_ENDED);
+	assert_int_equal(a[0].slot, -1);
+	assert_int_equal(a[0].item_id, 1);
+	assert_int_equal(a[0].item_index, 0);
+	assert_false(a[0].started);
+	assert_int_equal(plan(&t, T0 + 61 * S, a), 0);
+}
+
+static void test_missing_item_removed_is_forgotten(void **state)
+{
+	make(2, 60 * S);
+	missing[0] = true;
+	struct timeline t;
+	timeline_init(&t);
+	struct timeline_action a[32];
+	plan(&t, T0 - S, a);
+	/* A new snapshot without item 1: no end is reported for it. */
+	snap.items = items + 1;
+	snap.n_items = 1;
+	size_t n = plan(&t, T0 + 61 * S, a);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(a[i].kind, TL_ENDED);
+	assert_int_equal(t.n_missing, 0);
+}
+
 static void test_changed_item_is_cleared_and_replanned(void **state)
 {
 	make(2, 60 * S);
@@ -292,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_late_join_moves_cue_in),
 		cmocka_unit_test(test_not_worth_joining_near_the_end),
 		cmocka_unit_test(test_missing_file_reported_once_then_joined),
+		cmocka_unit_test(test_missing_file_never_came_item_fails_at_end),
+		cmocka_unit_test(test_missing_item_removed_is_forgotten),
 		cmocka_unit_test(test_changed_item_is_cleared_and_replanned),
 		cmocka_unit_test(test_no_snapshot_clears_everything),
 		cmocka_unit_test(test_short_items_wait_for_a_free_slot),
