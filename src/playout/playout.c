@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -44,6 +45,8 @@ const struct config_key playout_config_keys[] = {
 	{ "playout.media_url", "http://127.0.0.1:8080/api/v1/files/{id}/content",
 	  "where media is downloaded from ({id}, {hash} are replaced)" },
 	{ "playout.media_token", NULL, "service credential for media downloads (bearer token)" },
+	{ "playout.snapshot_url", NULL,
+	  "where to fetch the snapshot over HTTP when asked (reload) or when the queue is away" },
 	{ "playout.cache_hours", "24", "hours of schedule whose media is kept ready" },
 	{ "playout.liquidsoap", "liquidsoap", "Liquidsoap program" },
 	{ "playout.safety_file", NULL, "audio looped when nothing else plays (default: a soft tone)" },
@@ -106,6 +109,11 @@ struct playout {
 	char fallback_text_hash[32];
 	struct buf scratch;
 	int64_t started_at;	/* monotonic */
+	/* Snapshot fetch over HTTP, done by a thread of its own. */
+	bool fetch_running;
+	bool fetch_requested;
+	bool fetch_tried_at_start;
+	struct buf fetched;	/* a fetched snapshot waiting to be taken */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -301,6 +309,8 @@ static void supervise_liquidsoap(struct playout *p)
 	buf_release(&reply);
 }
 
+static enum proto_source source_from_name(const char *name);
+
 /* A playout that restarts while Liquidsoap plays on: the slots that hold a
  * playing item keep it (no glitch); anything queued but not started is
  * dropped and pushed again by the timeline. */
@@ -314,6 +324,14 @@ static void adopt_slots(struct playout *p)
 	json_t *root = json_loads(reply.data, 0, &jerr);
 	json_t *slots = json_object_get(root, "slots");
 	int64_t now = time_now_us();
+	/* Liquidsoap reports the source on air only when it changes: take it
+	 * from the status, or this playout shows "none" until the next change. */
+	const char *source = json_string_value(json_object_get(root, "source"));
+	if (source && source_from_name(source) != p->source) {
+		log_info(COMPONENT, "on air: %s (was %s)", source, proto_source_name(p->source));
+		p->source = source_from_name(source);
+	}
+	int64_t latest_start = INT64_MIN;
 	for (size_t k = 0; k < json_array_size(slots) && k < LIQ_SLOTS; k++) {
 		json_t *sl = json_array_get(slots, k);
 		const char *item = json_string_value(json_object_get(sl, "item"));
@@ -330,6 +348,10 @@ static void adopt_slots(struct playout *p)
 				.started = true,
 			};
 			log_info(COMPONENT, "slot %zu: item %" PRId64 " keeps playing", k, it->id);
+			if (it->start > latest_start) {
+				latest_start = it->start;
+				p->on_air_item = it->id;
+			}
 		} else {
 			char cmd[64];
 			snprintf(cmd, sizeof(cmd), "onair.clear %zu", k);
@@ -686,6 +708,85 @@ static void take_snapshot(struct playout *p, const char *json, size_t len, const
 		liq_restart(p, "output or live settings changed");
 }
 
+static size_t fetch_write(char *data, size_t size, size_t n, void *userdata)
+{
+	struct buf *b = userdata;
+	return buf_append(b, data, size * n) == 0 ? size * n : 0;
+}
+
+/* The fetch thread: GET playout.snapshot_url, hand the body to the loop. */
+static void *fetch_main(void *arg)
+{
+	struct playout *p = arg;
+	const char *url = config_get(p->cfg, "playout.snapshot_url");
+	const char *token = config_get(p->cfg, "playout.media_token");
+	struct buf body;
+	buf_init(&body, PROTO_MESSAGE_MAX);
+	CURL *curl = curl_easy_init();
+	struct curl_slist *headers = NULL;
+	long status = 0;
+	CURLcode rc = CURLE_FAILED_INIT;
+	if (curl) {
+		char auth[1024];
+		if (token && *token) {
+			snprintf(auth, sizeof(auth), "Authorization: Bearer %.900s", token);
+			headers = curl_slist_append(headers, auth);
+		}
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
+		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fetch_write);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+		rc = curl_easy_perform(curl);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_slist_free_all(headers);
+		curl_easy_cleanup(curl);
+	}
+	pthread_mutex_lock(&p->lock);
+	if (rc == CURLE_OK && (status == 200 || status == 0)) {
+		buf_reset(&p->fetched);
+		buf_append(&p->fetched, body.data, body.len);
+	} else {
+		log_warn(COMPONENT, "fetching the snapshot from %s failed: %s (HTTP %ld)", url,
+			 curl_easy_strerror(rc), status);
+	}
+	p->fetch_running = false;
+	pthread_mutex_unlock(&p->lock);
+	buf_release(&body);
+	return NULL;
+}
+
+/* Start a fetch over HTTP when asked (reload), or once at start when the
+ * queue is away; take a fetched snapshot. Called with the lock held. */
+static void poll_fetch(struct playout *p)
+{
+	const char *url = config_get(p->cfg, "playout.snapshot_url");
+	if (!url || !*url)
+		return;
+	if (!p->fetch_tried_at_start && !mq_connected(p->mq) &&
+	    time_mono_us() - p->started_at > 3 * USEC_PER_SEC) {
+		p->fetch_tried_at_start = true;
+		p->fetch_requested = true;
+	}
+	if (p->fetch_requested && !p->fetch_running) {
+		pthread_t t;
+		p->fetch_requested = false;
+		if (pthread_create(&t, NULL, fetch_main, p) == 0) {
+			pthread_detach(t);
+			p->fetch_running = true;
+			log_info(COMPONENT, "fetching the snapshot from %s", url);
+		}
+	}
+	if (p->fetched.len) {
+		struct buf text = p->fetched;
+		buf_init(&p->fetched, PROTO_MESSAGE_MAX);
+		take_snapshot(p, text.data, text.len, "http");
+		buf_release(&text);
+	}
+}
+
 /* The queue thread: watch the schedule key, install each new snapshot. */
 static void *queue_main(void *arg)
 {
@@ -863,6 +964,7 @@ static void on_command(void *userdata, struct mq_request_msg *req)
 		r = liq_command(p, line, &reply);
 		break;
 	case PROTO_CMD_RELOAD:
+		p->fetch_requested = true;
 		timeline_reset(&p->tl);
 		for (int k = 0; k < LIQ_SLOTS && r == 0; k++) {
 			snprintf(line, sizeof(line), "onair.clear %d", k);
@@ -924,6 +1026,7 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 	pthread_mutex_init(&p->lock, NULL);
 	buf_init(&p->snap_json, PROTO_MESSAGE_MAX);
 	buf_init(&p->scratch, 64 << 10);
+	buf_init(&p->fetched, PROTO_MESSAGE_MAX);
 	timeline_init(&p->tl);
 	p->source = PROTO_SRC_NONE;
 	p->started_at = time_mono_us();
@@ -1061,12 +1164,23 @@ static void playout_close(struct playout *p)
 		proto_snapshot_release(&p->snap);
 	buf_release(&p->snap_json);
 	buf_release(&p->scratch);
+	/* A fetch thread still running holds the lock only briefly; wait for it. */
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&p->lock);
+		bool running = p->fetch_running;
+		pthread_mutex_unlock(&p->lock);
+		if (!running)
+			break;
+		usleep(100 * 1000);
+	}
+	buf_release(&p->fetched);
 	pthread_mutex_destroy(&p->lock);
 }
 
 static void tick(struct playout *p)
 {
 	int64_t now = time_now_us();
+	poll_fetch(p);
 	supervise_liquidsoap(p);
 	log_tail_poll(&p->tail, on_liq_line, p);
 	if (p->liq_ready) {
