@@ -219,7 +219,7 @@ static bool plan_file(struct timeline *t, const struct proto_snapshot *s, size_t
 		fade_in = min64(LATE_JOIN_FADE, fade_in > 0 ? fade_in : LATE_JOIN_FADE);
 		late = true;
 	}
-	if (cue_out - cue_in < t->min_join)
+	if (cue_out <= cue_in || (late && cue_out - cue_in < t->min_join))
 		return false;
 	*a = (struct timeline_action){
 		.kind = TL_PUSH,
@@ -258,7 +258,8 @@ size_t timeline_plan(struct timeline *t, const struct proto_snapshot *s, int64_t
 		const struct proto_item *it = &s->items[i];
 		if (it->start > now + t->lead)
 			break;
-		if (it->end - max64(now, it->start) < t->min_join)
+		/* Over, or too little left to be worth joining late. */
+		if (it->end <= now || (it->start < now && it->end - now < t->min_join))
 			continue;
 		switch (it->kind) {
 		case PROTO_ITEM_FILE:

@@ -308,6 +308,11 @@ class IcecastListener:
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
 
+    def save(self, path):
+        """Write what the first connection received (for a look afterwards)."""
+        with open(path, "wb") as f:
+            f.write(bytes(self.data))
+
     def levels(self, freqs, **kw):
         """levels_of_pcm of the first connection."""
         return levels_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)

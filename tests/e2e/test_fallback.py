@@ -136,6 +136,7 @@ def main():
         wait_for("the last item to end", lambda: time.time() > ends[-1] + 4,
                  ends[-1] - time.time() + 30)
         ice.stop()
+        ice.save(os.path.join(d, "heard-a.mp3"))
 
         freqs = ANCHORS + STEPS + [FALLBACK, NEVER]
         runs = ice.wallclock_runs(freqs)

@@ -312,6 +312,22 @@ static void test_webstream_and_silence_channels(void **state)
 	assert_true(stopped);
 }
 
+static void test_short_item_on_time_is_pushed(void **state)
+{
+	/* A 1-second jingle is shorter than min_join: on time it still plays. */
+	make(1, S);
+	struct timeline t;
+	timeline_init(&t);
+	struct timeline_action a[32];
+	size_t n = plan(&t, T0 - 2 * S, a);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].kind, TL_PUSH);
+	assert_int_equal(a[0].cue_out - a[0].cue_in, S);
+	/* Late, it is not worth joining. */
+	timeline_reset(&t);
+	assert_int_equal(plan(&t, T0 + S / 2, a), 0);
+}
+
 static void test_reset_forgets_pushes(void **state)
 {
 	make(1, 60 * S);
@@ -342,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_short_items_wait_for_a_free_slot),
 		cmocka_unit_test(test_overbooked_item_is_cut_at_its_end),
 		cmocka_unit_test(test_webstream_and_silence_channels),
+		cmocka_unit_test(test_short_item_on_time_is_pushed),
 		cmocka_unit_test(test_reset_forgets_pushes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
