@@ -42,6 +42,8 @@ def main():
         st.start_playout("a")
         st.wait_on_air("a")
         wait_for("the first item", lambda: "item 1 started" in st.playout_log("a"), 40)
+        # The source change is reported just after the item's start.
+        wait_for("the schedule on air", lambda: "on air: schedule" in st.playout_log("a"), 10)
 
         rc, out = command(st, "status")
         tap.ok(rc == 0 and "a: ok" in out and "revision %d" % snap["revision"] in out
