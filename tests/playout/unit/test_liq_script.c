@@ -105,6 +105,29 @@ static void test_liquidsoap_accepts_every_shape(void **state)
 	assert_int_equal(check(&s, false), 0);
 }
 
+/* Times reach playout inside JSON: Liquidsoap's string_of() and "#{}" print
+ * a float like 1795831569.0 as "1795831569." (not JSON) and keep 10 ms. */
+static void test_times_are_json_numbers(void **state)
+{
+	struct proto_output out = { .mount = "/live.mp3", .format = PROTO_FORMAT_MP3,
+				    .bitrate = 128 };
+	struct proto_snapshot s;
+	fill(&s, &out, 1, true, true);
+	struct liq_script_options o = {
+		.socket_path = "/s", .fallback_m3u = "/f", .safety_file = "/a", .hls_dir = "/h",
+		.icecast_host = "127.0.0.1", .icecast_port = 8000, .icecast_password = "pw",
+		.harbor_port = 8001, .auth_command = "/bin/false", .state_dir = "/d",
+		.station_name = "x", .snap = &s,
+	};
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(liq_script_write(&o, &b), 0);
+	assert_null(strstr(b.data, "string_of(time())"));
+	assert_null(strstr(b.data, "#{time()}"));
+	assert_non_null(strstr(b.data, "string_of_float(decimal_places=3, time())"));
+	buf_release(&b);
+}
+
 static void test_refuses_bad_options(void **state)
 {
 	struct proto_output bad = { .mount = "/x", .format = PROTO_FORMAT_MP3, .bitrate = 1000 };
@@ -126,6 +149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_string_escaping),
 		cmocka_unit_test(test_liquidsoap_accepts_every_shape),
+		cmocka_unit_test(test_times_are_json_numbers),
 		cmocka_unit_test(test_refuses_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
