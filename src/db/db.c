@@ -55,7 +55,8 @@ int db_open(struct db **out, const char *url, char *err, size_t errlen)
 	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
 		return db_pg_open(out, url, err, errlen);
 	set_err(err, errlen,
-		"unknown database URL (want sqlite:///path.db, sqlite::memory: or postgresql://...)",
+		"unknown database URL (want sqlite:///path.db, sqlite::memory:"
+		" or postgresql://...)",
 		NULL);
 	return -EINVAL;
 }
@@ -123,6 +124,10 @@ static bool utf8_valid(const unsigned char *s)
 static int check_call(struct db *db, const char *sql, const struct db_param *p, size_t n)
 {
 	db->errmsg[0] = '\0';
+	if (db->tx_lost) {
+		db_set_error(db, "the transaction was ended by an earlier error: call db_rollback");
+		return -EIO;
+	}
 	if (!sql || (n > 0 && !p)) {
 		db_set_error(db, "no SQL or no parameters");
 		return -EINVAL;
@@ -155,12 +160,27 @@ static int check_call(struct db *db, const char *sql, const struct db_param *p, 
 	return 0;
 }
 
+/*
+ * Note a transaction that a failed call ended under the caller's feet
+ * (SQLite rolls back by itself after some errors; a lost PostgreSQL
+ * connection takes its transaction along). Until db_rollback, calls are
+ * refused: otherwise the caller's next statements would run, and commit,
+ * outside the transaction it believes open.
+ */
+static int after_call(struct db *db, bool was_in_tx, int r)
+{
+	if (r < 0 && was_in_tx && !db->ops->in_transaction(db))
+		db->tx_lost = true;
+	return r;
+}
+
 int db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n)
 {
 	int r = check_call(db, sql, params, n);
 	if (r < 0)
 		return r;
-	return db->ops->exec(db, sql, params, n);
+	bool in_tx = db->ops->in_transaction(db);
+	return after_call(db, in_tx, db->ops->exec(db, sql, params, n));
 }
 
 int db_query(struct db *db, const char *sql, const struct db_param *params, size_t n,
@@ -170,7 +190,8 @@ int db_query(struct db *db, const char *sql, const struct db_param *params, size
 	int r = check_call(db, sql, params, n);
 	if (r < 0)
 		return r;
-	return db->ops->query(db, sql, params, n, out);
+	bool in_tx = db->ops->in_transaction(db);
+	return after_call(db, in_tx, db->ops->query(db, sql, params, n, out));
 }
 
 int db_query_int(struct db *db, const char *sql, const struct db_param *params, size_t n,
@@ -297,8 +318,10 @@ int db_exec_script(struct db *db, const char *sql)
 	r = expand_script(db, sql, &text);
 	if (r == -ENOSPC)
 		db_set_error(db, "script longer than %u bytes", SCRIPT_MAX);
-	if (r == 0)
-		r = db->ops->exec_script(db, text.data);
+	if (r == 0) {
+		bool in_tx = db->ops->in_transaction(db);
+		r = after_call(db, in_tx, db->ops->exec_script(db, text.data));
+	}
 	buf_release(&text);
 	return r;
 }
@@ -307,13 +330,13 @@ int db_exec_script(struct db *db, const char *sql)
 
 bool db_in_transaction(struct db *db)
 {
-	return db->ops->in_transaction(db);
+	return db->tx_lost || db->ops->in_transaction(db);
 }
 
 int db_begin(struct db *db)
 {
 	db->errmsg[0] = '\0';
-	if (db->ops->in_transaction(db)) {
+	if (db_in_transaction(db)) {
 		db_set_error(db, "a transaction is already open");
 		return -EINVAL;
 	}
@@ -324,16 +347,22 @@ int db_begin(struct db *db)
 int db_commit(struct db *db)
 {
 	db->errmsg[0] = '\0';
+	if (db->tx_lost) {
+		db_set_error(db, "the transaction was ended by an earlier error: call db_rollback");
+		return -EIO;
+	}
 	if (!db->ops->in_transaction(db)) {
 		db_set_error(db, "no transaction is open");
 		return -EINVAL;
 	}
+	/* Whatever happens, the caller no longer counts on the transaction. */
 	return db->ops->commit(db);
 }
 
 int db_rollback(struct db *db)
 {
 	db->errmsg[0] = '\0';
+	db->tx_lost = false;
 	if (!db->ops->in_transaction(db))
 		return 0;
 	int r = db->ops->exec(db, "ROLLBACK", NULL, 0);

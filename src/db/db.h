@@ -33,13 +33,16 @@
  *                referenced (ON DELETE RESTRICT / NO ACTION);
  *   -EINVAL      another constraint failed (NOT NULL, CHECK), a value was
  *                out of range for its column, a text parameter was not
- *                UTF-8, or the call itself was wrong (bad parameter
- *                number, several statements in one db_exec);
+ *                UTF-8, or the call itself was wrong (a $N past the
+ *                parameters given; on SQLite also a placeholder that is
+ *                not $N, or several statements in one call);
  *   -EBUSY       the database is locked or a transaction could not be
  *                serialised (SQLite busy after the 5 s busy timeout,
  *                PostgreSQL 40001, 40P01, 55P03): retry the transaction;
  *   -ENOTCONN    the PostgreSQL connection is broken (the next call
  *                reconnects once); -ECONNREFUSED from db_open;
+ *   -EACCES      permission denied; -ENOSPC disk full; -ECANCELED
+ *                statement cancelled (PostgreSQL statement_timeout);
  *   -EIO         anything else (SQL syntax, missing table, ...).
  * db_errmsg() gives the backend's message for the log.
  *
@@ -122,8 +125,10 @@ struct db_stats {
  * and a 5 s busy timeout. PostgreSQL talks UTF-8. On success *out is set
  * (free with db_close). Errors, with a message in err (which may be NULL):
  * -EINVAL an unknown or malformed URL; -ENOENT, -EACCES, -EIO, ... the
- * SQLite file cannot be opened; -ECONNREFUSED the PostgreSQL server
- * cannot be reached or refused the login.
+ * SQLite file cannot be opened or is not a database; -ECONNREFUSED the
+ * PostgreSQL server cannot be reached or refused the login;
+ * -EPROTONOSUPPORT a PostgreSQL older than 10. A PostgreSQL URL (which
+ * may hold a password) is never copied into err.
  */
 int db_open(struct db **out, const char *url, char *err, size_t errlen);
 
@@ -217,13 +222,18 @@ int db_exec_script(struct db *db, const char *sql);
  * the transaction open (SQLite) or rolled back (PostgreSQL): call
  * db_rollback after any failure inside a transaction. On PostgreSQL a
  * failed statement spoils the transaction, and db_commit then rolls back
- * and returns -EIO. db_rollback is harmless without a transaction.
- * Free every db_rows before db_commit.
+ * and returns -EIO. An error that ends the transaction by itself (SQLite
+ * rolls back after some I/O errors; a lost PostgreSQL connection takes it
+ * along) makes every call but db_rollback fail with -EIO until
+ * db_rollback, so that later statements cannot run outside the
+ * transaction the caller believes open. db_rollback is harmless without
+ * a transaction. Free every db_rows before db_commit.
  */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
-/* True while a transaction is open on db. */
+/* True while a transaction is open on db (or ended by an error and not
+ * yet rolled back). */
 bool db_in_transaction(struct db *db);
 
 /* Counters of db since it was opened. */

@@ -40,6 +40,8 @@ struct db {
 	const struct db_ops *ops;
 	enum db_backend backend;
 	struct db_stats stats;
+	bool tx_lost;		/* a transaction ended by an error: calls are refused
+				 * until db_rollback */
 	char errmsg[DB_ERRMSG_MAX];
 };
 

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/runtime.h"
 #include "mq/mq.h"
+#include "onair/migrate.h"
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
 #include "onair/role.h"
@@ -33,6 +34,7 @@ static const char usage[] =
 	"  worker      run background tasks (analysis, podcasts)\n"
 	"  messages    talk to playout: publish the schedule, take in events\n"
 	"  config      print the effective settings and where each comes from\n"
+	"  migrate     create or upgrade the database schema (database.url)\n"
 	"  playout COMMAND   send a command to playout: status, skip, reload,\n"
 	"              source NAME on|off, disconnect main|show (see 'onair playout')\n"
 	"  publish-snapshot FILE\n"
@@ -85,6 +87,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = publish_snapshot_file(&cli.config, cli.argv[1]);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		if (cli.argc > 1) {
+			fprintf(stderr, "%s migrate: unexpected argument '%s'\n", cli.program,
+				cli.argv[1]);
+			goto out;
+		}
+		code = migrate_run(&cli.config);
 	} else if (strcmp(cmd, "config") == 0) {
 		config_dump(&cli.config, stdout);
 		code = EXIT_SUCCESS;

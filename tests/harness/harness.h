@@ -113,5 +113,34 @@ int harness_nats_stop(struct harness_nats *n);
  * -errno (a stop that needed SIGKILL still restarts). */
 int harness_nats_restart(struct harness_nats *n);
 
+/* ---- PostgreSQL */
+
+struct harness_pg {
+	int port;		/* on 127.0.0.1 */
+	char url[128];		/* "postgresql://postgres@127.0.0.1:<port>/onair_test" */
+	char dir[256];		/* its directory: data in dir/data, unix socket in dir,
+				 * log in dir/postgres.log */
+	char bindir[256];	/* where initdb and postgres were found */
+	struct harness_proc proc;
+};
+
+/*
+ * Start a PostgreSQL server of the test's own: initdb (superuser
+ * "postgres", trust authentication, UTF-8, C locale) into a fresh
+ * temporary directory, then postgres on a free port on 127.0.0.1 with its
+ * unix socket in that directory and fsync off; wait up to 30 s until it
+ * is ready, and create the database "onair_test" (pg->url names it).
+ * When the test runs as root, initdb and postgres run as user postgres,
+ * and every directory above the temporary one must be searchable by it.
+ * The programs are taken from $HARNESS_PG_BINDIR, else the newest
+ * /usr/lib/postgresql/<version>/bin, else $PATH. pg is overwritten.
+ * 0 or -errno (-ENOENT with an install hint when PostgreSQL is missing).
+ */
+int harness_pg_start(struct harness_pg *pg);
+
+/* Stop the server (SIGTERM to its processes, SIGKILL after 10 s). 0 or
+ * -errno as harness_proc_stop. */
+int harness_pg_stop(struct harness_pg *pg);
+
 #include "common/banned.h"
 #endif
