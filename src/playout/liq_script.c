@@ -72,9 +72,19 @@ static const char prelude[] =
 	"settings.harbor.bind_addrs.set([onair_harbor_address])\n"
 	"settings.frame.audio.samplerate.set(44100)\n"
 	"\n"
+	"# Times as JSON numbers: string_of() gives 12 digits (10 ms) and \"123.\".\n"
 	"def onair_report(kind, fields) =\n"
 	"  print(\"ONAIR-EVENT {\\\"event\\\":\\\"\" ^ kind ^ \"\\\"\" ^ fields ^ \",\\\"t\\\":\" ^ "
-	"string_of(time()) ^ \"}\")\n"
+	"string_of_float(decimal_places=3, time()) ^ \"}\")\n"
+	"end\n"
+	"\n"
+	"# Which outputs are up, for onair.status (a playout that adopts this\n"
+	"# Liquidsoap did not see the events).\n"
+	"onair_outputs = ref([])\n"
+	"def onair_output(name, up) =\n"
+	"  others = list.filter(fun (o) -> fst(o) != name, !onair_outputs)\n"
+	"  onair_outputs := list.cons((name, up), others)\n"
+	"  onair_report(\"output\", \",\\\"up\\\":#{up},\\\"output\\\":\" ^ string.quote(name))\n"
 	"end\n"
 	"\n"
 	"# Which source is on air, and the metadata of the schedule's current item.\n"
@@ -143,6 +153,9 @@ static const char sched_block[] =
 	"onair_ws_in = input.http(id=\"webstream\", start=false, {!onair_ws_url})\n"
 	"onair_ws = switch(id=\"webstream_gate\", track_sensitive=false,\n"
 	"  [({time() >= !onair_ws_start and time() < !onair_ws_end}, onair_ws_in)])\n"
+	"# Whether the webstream is playing in its window (reported on change, and\n"
+	"# again after each onair.webstream).\n"
+	"onair_ws_on = ref(false)\n"
 	"onair_sil_start = ref(infinity)\n"
 	"onair_sil_end = ref(0.)\n"
 	"onair_sil = switch(id=\"silence_gate\", track_sensitive=false,\n"
@@ -170,10 +183,14 @@ static int put_live(struct buf *out, const struct liq_script_options *o, const c
 		"  ok = process.test(timeout=10., env=[(\"ONAIR_LIVE_INPUT\", \"%s\"), "
 		"(\"ONAIR_LIVE_USER\", a.user), (\"ONAIR_LIVE_PASSWORD\", a.password), "
 		"(\"ONAIR_PLAYOUT_STATE_DIR\", onair_state_dir)], onair_auth_command)\n"
-		"  if ok then onair_%s_user := a.user end\n"
+		"  if ok then onair_%s_user := a.user else\n"
+		"    # The checker's own log is not kept: tell playout.\n"
+		"    onair_report(\"live_refused\", \",\\\"input\\\":\\\"%s\\\",\\\"user\\\":\" ^ "
+		"string.quote(a.user))\n"
+		"  end\n"
 		"  ok\n"
 		"end\n",
-		name, name, name);
+		name, name, name, name);
 	if (r == 0) r = buf_printf(out,
 		"onair_%s_in = input.harbor(id=\"live_%s\", port=onair_harbor_port, buffer=2., "
 		"max=10., auth=onair_%s_auth,\n"
@@ -242,6 +259,11 @@ static const char radio_block[] =
 	"  if now != !onair_source then\n"
 	"    onair_source := now\n"
 	"    onair_report(\"source\", \",\\\"source\\\":\\\"\" ^ now ^ \"\\\"\")\n"
+	"  end\n"
+	"  ws = onair_ws.is_ready()\n"
+	"  if ws != !onair_ws_on then\n"
+	"    onair_ws_on := ws\n"
+	"    onair_report(\"webstream\", \",\\\"on\\\":#{ws}\")\n"
 	"  end\n"
 	"end)\n"
 	"onair_radio = insert_metadata(onair_radio)\n"
@@ -315,6 +337,7 @@ static const char commands_block2[] =
 	"    onair_ws_url := url\n"
 	"    onair_ws_start := s\n"
 	"    onair_ws_end := e\n"
+	"    onair_ws_on := false\n"
 	"    onair_ws_in.start()\n"
 	"    \"OK\"\n"
 	"  end\n"
@@ -359,7 +382,10 @@ static const char commands_block2[] =
 	"  end\n"
 	"  \"{\\\"source\\\":\\\"\" ^ !onair_source ^ \"\\\",\\\"schedule\\\":#{!onair_sched_on},"
 	"\\\"show_live\\\":#{!onair_show_on},\\\"main_live\\\":#{!onair_main_on},"
-	"\\\"time\\\":#{time()},\\\"slots\\\":[\" ^ string.concat(separator=\",\", "
+	"\\\"time\\\":\" ^ string_of_float(decimal_places=3, time()) ^ \","
+	"\\\"outputs\\\":{\" ^ string.concat(separator=\",\", "
+	"list.map(fun (o) -> string.quote(fst(o)) ^ \":#{snd(o)}\", !onair_outputs)) ^ \"},"
+	"\\\"slots\\\":[\" ^ string.concat(separator=\",\", "
 	"list.map(slot_json, list.init(onair_nslots, fun (i) -> i))) ^ \"]}\"\n"
 	"end\n"
 	"server.register(namespace=\"onair\", usage=\"status\", "
@@ -427,14 +453,12 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 			if (r == 0) r = liq_script_string(out, op->mount);
 			if (r == 0) r = buf_append_str(out, ", name=");
 			if (r == 0) r = liq_script_string(out, op->name ? op->name : o->station_name);
-			if (r == 0) r = buf_append_str(out, ",\n  on_connect=fun () -> onair_report(\"output\", "
-					    "\",\\\"up\\\":true,\\\"output\\\":\" ^ string.quote(");
+			if (r == 0) r = buf_append_str(out, ",\n  on_connect=fun () -> onair_output(");
 			if (r == 0) r = liq_script_string(out, label);
-			if (r == 0) r = buf_append_str(out, ")),\n  on_disconnect=fun () -> "
-					    "onair_report(\"output\", \",\\\"up\\\":false,"
-					    "\\\"output\\\":\" ^ string.quote(");
+			if (r == 0) r = buf_append_str(out, ", true),\n  on_disconnect=fun () -> "
+					    "onair_output(");
 			if (r == 0) r = liq_script_string(out, label);
-			if (r == 0) r = buf_append_str(out, ")),\n  onair_radio)\n");
+			if (r == 0) r = buf_append_str(out, ", false),\n  onair_radio)\n");
 		}
 	}
 	if (o->hls_dir && s->hls.enabled) {
@@ -443,10 +467,8 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 		if (r == 0) r = buf_printf(out,
 			"output.file.hls(id=\"hls\", playlist=\"live.m3u8\", "
 			"segment_duration=%.3f, segments=%d, segments_overhead=5,\n"
-			"  on_start=fun () -> onair_report(\"output\", "
-			"\",\\\"up\\\":true,\\\"output\\\":\\\"hls\\\"\"),\n"
-			"  on_stop=fun () -> onair_report(\"output\", "
-			"\",\\\"up\\\":false,\\\"output\\\":\\\"hls\\\"\"),\n"
+			"  on_start=fun () -> onair_output(\"hls\", true),\n"
+			"  on_stop=fun () -> onair_output(\"hls\", false),\n"
 			"  onair_hls_dir,\n"
 			"  [(\"aac\", %%ffmpeg(format=\"mpegts\", %%audio(codec=\"aac\", b=\"%dk\", "
 			"ar=44100, channels=2)))],\n"

@@ -104,7 +104,12 @@ struct playout {
 	struct hls_http *hls;
 	enum proto_source source;
 	int64_t on_air_item;
+	/* Per live input: a disconnect was reported and no connect since
+	 * (Liquidsoap may report one disconnect twice). */
+	bool live_gone[2];
 	bool outputs_up[PROTO_OUTPUTS_MAX + 1];	/* last: HLS */
+	bool ws_on;		/* Liquidsoap: the webstream plays in its window */
+	int64_t ws_on_at;
 	int64_t next_heartbeat, next_wants, next_status, next_evict;
 	char fallback_text_hash[32];
 	struct buf scratch;
@@ -289,6 +294,7 @@ static void supervise_liquidsoap(struct playout *p)
 		}
 		p->liq_adopted = false;
 		timeline_reset(&p->tl);
+		p->ws_on = false;
 		log_tail_release(&p->tail);
 		log_tail_init(&p->tail, p->liq.log_path, true);
 		return;
@@ -310,6 +316,7 @@ static void supervise_liquidsoap(struct playout *p)
 }
 
 static enum proto_source source_from_name(const char *name);
+static int output_index(const struct playout *p, const char *name);
 
 /* A playout that restarts while Liquidsoap plays on: the slots that hold a
  * playing item keep it (no glitch); anything queued but not started is
@@ -330,6 +337,13 @@ static void adopt_slots(struct playout *p)
 	if (source && source_from_name(source) != p->source) {
 		log_info(COMPONENT, "on air: %s (was %s)", source, proto_source_name(p->source));
 		p->source = source_from_name(source);
+	}
+	const char *name;
+	json_t *up;
+	json_object_foreach(json_object_get(root, "outputs"), name, up) {
+		int idx = output_index(p, name);
+		if (idx >= 0)
+			p->outputs_up[idx] = json_is_true(up);
 	}
 	int64_t latest_start = INT64_MIN;
 	for (size_t k = 0; k < json_array_size(slots) && k < LIQ_SLOTS; k++) {
@@ -446,19 +460,34 @@ static void on_liq_line(void *userdata, const char *line)
 			p->source = now;
 			emit(p, &e);
 		}
+	} else if (strcmp(kind, "live_refused") == 0) {
+		const char *input = json_string_value(json_object_get(ev, "input"));
+		const char *user = json_string_value(json_object_get(ev, "user"));
+		log_warn(COMPONENT, "live %s input: login of '%s' refused", input ? input : "?",
+			 user ? user : "");
 	} else if (strcmp(kind, "live_connect") == 0 || strcmp(kind, "live_disconnect") == 0) {
 		const char *input = json_string_value(json_object_get(ev, "input"));
 		const char *user = json_string_value(json_object_get(ev, "user"));
 		bool connect = kind[5] == 'c';
-		log_info(COMPONENT, "live %s input: %s %s", input ? input : "?",
-			 connect ? "connected" : "disconnected", user ? user : "");
+		int in = input && strcmp(input, "main") == 0 ? PROTO_LIVE_MAIN : PROTO_LIVE_SHOW;
+		if (!connect && p->live_gone[in]) {
+			json_decref(ev);
+			return;
+		}
+		p->live_gone[in] = !connect;
+		log_info(COMPONENT, "live %s input: %s%s%s", input ? input : "?",
+			 connect ? "connected" : "disconnected", user ? " " : "", user ? user : "");
 		struct proto_event e = {
 			.kind = connect ? PROTO_EV_LIVE_CONNECTED : PROTO_EV_LIVE_DISCONNECTED,
 			.at = at,
-			.input = input && strcmp(input, "main") == 0 ? PROTO_LIVE_MAIN : PROTO_LIVE_SHOW,
+			.input = (enum proto_live_input)in,
 			.user = (char *)(user && *user ? user : NULL),
 		};
 		emit(p, &e);
+	} else if (strcmp(kind, "webstream") == 0) {
+		p->ws_on = json_is_true(json_object_get(ev, "on"));
+		if (p->ws_on)
+			p->ws_on_at = at;
 	} else if (strcmp(kind, "output") == 0) {
 		const char *name = json_string_value(json_object_get(ev, "output"));
 		bool up = json_is_true(json_object_get(ev, "up"));
@@ -571,6 +600,8 @@ static void do_action(struct playout *p, const struct timeline_action *a)
 			liq_command(p, "onair.webstream 0 0.000001 http://127.0.0.1:9/", &reply);
 			break;
 		}
+		/* Liquidsoap reports again whether it plays (see check_unstarted). */
+		p->ws_on = false;
 		buf_printf(cmd, "onair.webstream %.6f %.6f %s", (double)a->gate / USEC_PER_SEC,
 			   (double)a->end / USEC_PER_SEC, it ? it->url : "");
 		liq_command(p, cmd->data, &reply);
@@ -610,6 +641,36 @@ static void check_unstarted(struct playout *p, int64_t now)
 			  sl->item_id, k);
 		struct proto_event e = { .kind = PROTO_EV_ERROR, .at = now,
 					 .message = "a scheduled item did not start; fallback on air" };
+		emit(p, &e);
+	}
+	/* The webstream: started when Liquidsoap says it plays in its window;
+	 * a dead one is reported like an undecodable file. */
+	struct timeline_channel *ws = &p->tl.webstream;
+	if (!ws->item_id || ws->started)
+		return;
+	long idx = find_item(p, ws->item_id);
+	const struct proto_item *it = idx >= 0 ? &p->snap.items[idx] : NULL;
+	if (p->ws_on && now >= ws->start) {
+		ws->started = true;
+		int64_t at = p->ws_on_at > ws->start ? p->ws_on_at : ws->start;
+		if (it && ws->start == it->start)
+			log_info(COMPONENT, "webstream item %" PRId64 " started, %+.3f s from its time",
+				 ws->item_id, (double)(at - it->start) / USEC_PER_SEC);
+		else
+			log_info(COMPONENT, "webstream item %" PRId64 " joined late", ws->item_id);
+		p->on_air_item = ws->item_id;
+		struct proto_event e = { .kind = PROTO_EV_ITEM_STARTED, .at = at,
+					 .item_id = ws->item_id, .scheduled = it ? it->start : at,
+					 .source = PROTO_SRC_SCHEDULE };
+		if (it)
+			e.meta = it->meta;
+		emit(p, &e);
+	} else if (!ws->failed && now >= ws->start + 3 * USEC_PER_SEC) {
+		ws->failed = true;
+		log_error(COMPONENT, "webstream item %" PRId64 " did not start 3 s after its time",
+			  ws->item_id);
+		struct proto_event e = { .kind = PROTO_EV_ERROR, .at = now,
+					 .message = "a webstream did not start; fallback on air" };
 		emit(p, &e);
 	}
 }

@@ -57,6 +57,8 @@ struct timeline_channel {
 	int64_t item_id;
 	uint64_t fingerprint;
 	int64_t start, end;
+	bool started;		/* webstream: heard on air (set by playout) */
+	bool failed;		/* webstream: reported as not started */
 };
 
 struct timeline {

@@ -194,6 +194,22 @@ def levels_of_pcm(pcm, freqs, window_ms=50):
     return rows
 
 
+def tone_onset(rows, freq, start, end, drop_db=6.0, lookback=1.0):
+    """When a tone heard as a run [start, end) (seconds in the recording of
+    rows, see levels_of_pcm) really begins: the first window from lookback s
+    before the run whose level of freq is within drop_db of the run's median
+    level. A run says when a tone dominates; a tone that starts while another
+    fades out under it dominates only a little after it began."""
+    inside = sorted(lv[freq] for t, _, lv in rows if start <= t < end)
+    if not inside:
+        return start
+    plateau = inside[len(inside) // 2]
+    for t, _, lv in rows:
+        if start - lookback <= t < end and lv[freq] >= plateau - drop_db:
+            return t
+    return start
+
+
 def decode_to_pcm(data, fmt):
     return subprocess.run(["ffmpeg", "-loglevel", "error", "-f", fmt, "-i", "-",
                            "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],

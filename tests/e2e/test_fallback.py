@@ -10,26 +10,34 @@ One schedule, heard on the Icecast mount:
   item 2, missing media   its file is deleted from the media source before
                           playout starts, so the cache cannot get it: the
                           fallback is heard for that item, the playout logs
-                          and records cache_missing, and item 3 starts at
-                          its time;
+                          and records cache_missing, records the item as
+                          ended (reason failed), and item 3 starts at its
+                          time;
   item 4, corrupt media   a file of random bytes whose hash is in the
                           snapshot, so the cache accepts it but Liquidsoap
                           cannot decode it: the fallback covers it, the
-                          playout reports that it did not start, and item 5
-                          is on time;
+                          playout reports that it did not start and records
+                          it as ended (failed), and item 5 is on time;
   item 6, dead webstream  a webstream on a 127.0.0.1 port where nothing
-                          listens: the fallback covers it, item 7 is on time;
+                          listens: the fallback covers it, the playout
+                          reports that it did not start (log and error
+                          event), and item 7 is on time;
   item 8, late file       a file of four 2.5 s steps of different tones,
                           missing at first and put into the media source
                           1.5 s after its item started: the fallback covers
-                          the start, then the item is joined at the right
+                          the start; the cache retries a file needed now
+                          every 2 s, so it gets the file within about 2 s,
+                          then the item is joined at the right
                           offset (each step change is heard at its
                           scheduled instant) and item 9 is on time.
 
 The anchors (items 1, 3, 5, 7, 9) are plain tones. "On time" is measured
 against item 1 in the same recording: each anchor's delay from its
-scheduled start must equal item 1's within 0.3 s.
+scheduled start must equal item 1's within 0.3 s. An anchor's start is
+where its tone's level comes within 6 dB of its plateau, not where it
+starts to dominate: the fallback fades out under the start of each item.
 """
+import hashlib
 import os
 import random
 import re
@@ -39,7 +47,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from station import (IcecastListener, Station, Tap, free_port, iso_to_unix, log,  # noqa: E402
-                     make_steps, make_tone, wait_for)
+                     make_steps, make_tone, tone_onset, wait_for)
 
 FALLBACK = 1600
 ANCHORS = [440, 560, 680, 800, 920]
@@ -109,7 +117,6 @@ def main():
         os.unlink(src_path(it[1]))
         # Item 4: random bytes, with their own hash and size in the snapshot.
         garbage = random.Random(4).randbytes(60000)
-        import hashlib
         digest = hashlib.sha256(garbage).hexdigest()
         it[3]["media"] = dict(it[3]["media"], id=900, hash="sha256:" + digest,
                               size=len(garbage))
@@ -140,6 +147,8 @@ def main():
 
         freqs = ANCHORS + STEPS + [FALLBACK, NEVER]
         runs = ice.wallclock_runs(freqs)
+        rows = ice.levels(freqs)
+        t0 = ice.first_byte
         plog = st.playout_log("a")
         events = st.events("a")
 
@@ -148,6 +157,11 @@ def main():
         heard = {}
         for k, f in zip(anchor_idx, ANCHORS):
             r = first_run(runs, f, sched[k] - 5)
+            if r is not None:
+                onset = t0 + tone_onset(rows, f, r[0] - t0, r[1] - t0)
+                log("item %d (%d Hz) begins %.3f s before it dominates" %
+                    (k + 1, f, r[0] - onset))
+                r = (onset,) + tuple(r[1:])
             heard[k] = r
         missing = [f for k, f in zip(anchor_idx, ANCHORS) if heard[k] is None]
         tap.ok(not missing, "every anchor tone is heard", "not heard: %s" % missing)
@@ -202,6 +216,12 @@ def main():
 
         # (d) Dead webstream.
         gap_check(5, "dead webstream")
+        tap.ok(re.search(r"webstream item %d did not start 3 s after its time" % it[5]["id"],
+                         plog), "playout logs that the dead webstream did not start")
+        tap.ok(any(e.get("event") == "error" and "webstream" in e.get("message", "")
+                   for e in events), "an error event is recorded for the dead webstream")
+        tap.ok(not re.search(r"webstream item %d (started|joined)" % it[5]["id"], plog),
+               "the dead webstream is not reported started")
         on_time(6)
 
         # Late file: fallback first, then joined at the right offset.

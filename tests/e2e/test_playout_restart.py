@@ -15,7 +15,8 @@ long item and does not restart or cut it: in the capture the 550 Hz tone
 is one run lasting its 30 s, with no dip in level anywhere near the kill
 or the restart. The items after it are pushed by the new playout and start
 on time (all four start delays, measured in this one connection, within
-0.35 s of each other). status.json shows the schedule on air again.
+0.35 s of each other). status.json shows the schedule, the long item and
+the outputs as they are, though the new playout saw none of the events.
 """
 import os
 import re
@@ -91,6 +92,10 @@ def main():
         tap.ok((status.get("on_air") or {}).get("id") == 2,
                "status.json shows the long item on air after the restart",
                "on_air %r" % status.get("on_air"))
+        tap.ok(status.get("outputs", {}).get("icecast:/live.mp3") is True and
+               status.get("outputs", {}).get("hls") is True,
+               "status.json shows the outputs up after the restart",
+               "outputs %r" % status.get("outputs"))
 
         # One continuous connection, never starved.
         conns = ice.connections

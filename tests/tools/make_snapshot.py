@@ -91,7 +91,9 @@ def main():
     ap.add_argument("--live-fade", type=float, default=1.0)
     ap.add_argument("--window-hours", type=float, default=48)
     ap.add_argument("items", nargs="*")
-    a = ap.parse_args()
+    # Items without a file ("-,kind=webstream,...") start with "-": a leading
+    # space keeps argparse from taking them for options.
+    a = ap.parse_args([" " + x if x.startswith("-,") else x for x in sys.argv[1:]])
 
     start = parse_start(a.start)
     t = start
@@ -99,6 +101,8 @@ def main():
     next_id = 1
     media_id = 100
     for spec in a.items:
+        if spec.startswith(" -,"):
+            spec = spec[1:]
         parts = spec.split(",")
         path = parts[0]
         opts = dict(p.split("=", 1) for p in parts[1:])
