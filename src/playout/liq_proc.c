@@ -111,6 +111,7 @@ int liq_proc_start(struct liq_proc *p)
 	close(logfd);
 	p->pid = pid;
 	p->child = true;
+	p->stopping = false;
 	p->started_at = time_mono_us();
 	char text[32];
 	int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
@@ -134,7 +135,9 @@ bool liq_proc_alive(struct liq_proc *p)
 		pid_t r = waitpid(p->pid, &status, WNOHANG);
 		if (r == 0)
 			return true;
-		if (r == p->pid) {
+		if (r == p->pid && p->stopping) {
+			log_info(COMPONENT, "pid %d stopped", (int)p->pid);
+		} else if (r == p->pid) {
 			if (WIFEXITED(status))
 				log_error(COMPONENT, "pid %d exited with status %d (see %s)",
 					  (int)p->pid, WEXITSTATUS(status), p->log_path);
@@ -156,6 +159,7 @@ void liq_proc_stop(struct liq_proc *p, int64_t timeout_us)
 {
 	if (p->pid <= 0)
 		return;
+	p->stopping = true;
 	kill(p->pid, SIGTERM);
 	int64_t deadline = time_mono_us() + timeout_us;
 	while (liq_proc_alive(p) && time_mono_us() < deadline)
@@ -168,6 +172,7 @@ void liq_proc_stop(struct liq_proc *p, int64_t timeout_us)
 	}
 	unlink(p->pid_path);
 	p->pid = 0;
+	p->stopping = false;
 }
 
 void log_tail_init(struct log_tail *t, const char *path, bool from_start)

@@ -24,6 +24,7 @@ struct liq_proc {
 	char pid_path[1024];
 	pid_t pid;		/* 0 when not running */
 	bool child;		/* started by this process (reap with waitpid) */
+	bool stopping;		/* liq_proc_stop in progress: its exit is expected */
 	int64_t started_at;	/* monotonic us */
 };
 

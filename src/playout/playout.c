@@ -270,6 +270,23 @@ static void supervise_liquidsoap(struct playout *p)
 			struct proto_event e = { .kind = PROTO_EV_ERROR,
 						 .message = "Liquidsoap died; restarting it" };
 			emit(p, &e);
+			/* What was playing was cut; the restart joins it again. */
+			for (int k = 0; k < LIQ_SLOTS; k++) {
+				const struct timeline_slot *sl = &p->tl.slots[k];
+				if (!sl->item_id || !sl->started)
+					continue;
+				struct proto_event ended = {
+					.kind = PROTO_EV_ITEM_ENDED, .at = time_now_us(),
+					.item_id = sl->item_id, .scheduled = sl->busy_until,
+					.reason = PROTO_END_CUT,
+					.message = "Liquidsoap died",
+				};
+				emit(p, &ended);
+			}
+			/* A Liquidsoap that dies soon after starting is restarted
+			 * less and less often. */
+			if (now - p->liq.started_at < 60 * USEC_PER_SEC)
+				p->liq_failures++;
 		}
 		p->liq_ready = false;
 		liq_ctl_release(&p->ctl);
@@ -299,14 +316,16 @@ static void supervise_liquidsoap(struct playout *p)
 		log_tail_init(&p->tail, p->liq.log_path, true);
 		return;
 	}
-	if (p->liq_ready)
+	if (p->liq_ready) {
+		if (now - p->liq.started_at > 60 * USEC_PER_SEC)
+			p->liq_failures = 0;
 		return;
+	}
 	struct buf reply;
 	buf_init(&reply, LIQ_CTL_REPLY_MAX);
 	if (liq_ctl_command(&p->ctl, "onair.ping", &reply) == 0 &&
 	    strcmp(reply.data, "pong") == 0) {
 		p->liq_ready = true;
-		p->liq_failures = 0;
 		log_info(COMPONENT, "Liquidsoap is ready (pid %d)", (int)p->liq.pid);
 	} else if (now - p->liq.started_at > 60 * USEC_PER_SEC) {
 		p->liq_failures++;
@@ -1259,7 +1278,6 @@ static void tick(struct playout *p)
 	int64_t mono = time_mono_us();
 	if (mono >= p->next_wants) {
 		update_wants(p, now);
-		update_fallback_playlist(p);
 		p->next_wants = mono + 5 * USEC_PER_SEC;
 	}
 	if (mono >= p->next_evict) {
@@ -1269,6 +1287,9 @@ static void tick(struct playout *p)
 		p->next_evict = mono + 600 * USEC_PER_SEC;
 	}
 	if (mono >= p->next_status) {
+		/* Every second: a fallback file that just arrived joins the
+		 * fallback playlist (it is only rewritten when it changes). */
+		update_fallback_playlist(p);
 		write_status_file(p);
 		p->next_status = mono + USEC_PER_SEC;
 	}

