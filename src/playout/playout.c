@@ -36,6 +36,8 @@
 #define LOOP_US (100 * USEC_PER_MSEC)
 #define MAX_ACTIONS 64
 #define PATH_LEN 1024
+/* Warn about a file not in the cache this long before its item. */
+#define MISSING_WARNING_US (600 * USEC_PER_SEC)
 
 const struct config_key playout_config_keys[] = {
 	CLI_COMMON_KEYS,
@@ -114,6 +116,7 @@ struct playout {
 	char fallback_text_hash[32];
 	struct buf scratch;
 	int64_t started_at;	/* monotonic */
+	int64_t snap_taken_at;	/* monotonic: when the snapshot in force arrived */
 	/* Snapshot fetch over HTTP, done by a thread of its own. */
 	bool fetch_running;
 	bool fetch_requested;
@@ -698,6 +701,8 @@ static void check_unstarted(struct playout *p, int64_t now)
 
 static void update_wants(struct playout *p, int64_t now)
 {
+	/* Right after a new snapshot its files are still downloading. */
+	bool downloads_had_time = time_mono_us() - p->snap_taken_at > 60 * USEC_PER_SEC;
 	if (!p->have_snap)
 		return;
 	size_t n = 0;
@@ -711,6 +716,19 @@ static void update_wants(struct playout *p, int64_t now)
 		if (it->kind != PROTO_ITEM_FILE || it->end <= now || it->start > now + p->horizon)
 			continue;
 		w[n++] = (struct media_cache_want){ .media = &it->media, .needed_at = it->start };
+		/* Say early what will be missing, while there is time to act. */
+		if (downloads_had_time && it->start > now && it->start - now < MISSING_WARNING_US &&
+		    !cache_has(p, &it->media) && timeline_note_missing(&p->tl, it->id)) {
+			char when[TIME_RFC3339_MAX];
+			fmt_time(it->start, when, sizeof(when));
+			log_warn(COMPONENT, "item %" PRId64 " at %s: media %" PRId64
+				 " is not in the cache yet", it->id, when, it->media.id);
+			struct proto_event e = {
+				.kind = PROTO_EV_CACHE_MISSING, .at = now, .media_id = it->media.id,
+				.message = "needed within 10 minutes, not in the cache yet",
+			};
+			emit(p, &e);
+		}
 	}
 	int r = media_cache_want(p->cache, w, n);
 	if (r < 0)
@@ -778,6 +796,7 @@ static void take_snapshot(struct playout *p, const char *json, size_t len, const
 		proto_snapshot_release(&p->snap);
 	p->snap = snap;
 	p->have_snap = true;
+	p->snap_taken_at = time_mono_us();
 	buf_reset(&p->snap_json);
 	buf_append(&p->snap_json, json, len);
 	log_info(COMPONENT, "schedule revision %" PRIu64 " from %s: %zu items, %zu fallback",

@@ -100,6 +100,14 @@ static void remember_missing(struct timeline *t, int64_t id)
 	t->missing[t->n_missing++] = id;
 }
 
+bool timeline_note_missing(struct timeline *t, int64_t item_id)
+{
+	if (was_reported_missing(t, item_id))
+		return false;
+	remember_missing(t, item_id);
+	return true;
+}
+
 static void forget_missing(struct timeline *t, int64_t id)
 {
 	for (size_t i = 0; i < t->n_missing; i++) {

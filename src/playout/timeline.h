@@ -127,6 +127,10 @@ void timeline_forget_slot(struct timeline *t, int slot);
  * item the slot holds (then it is marked started). */
 bool timeline_mark_started(struct timeline *t, int slot, int64_t item_id);
 
+/* Note that item_id's file is missing: true the first time (report it
+ * then), false when it was already noted. */
+bool timeline_note_missing(struct timeline *t, int64_t item_id);
+
 /* The slot holding item_id, or -1. */
 int timeline_slot_of(const struct timeline *t, int64_t item_id);
 

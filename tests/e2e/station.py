@@ -388,6 +388,17 @@ class HlsListener:
         return segments_of_pcm(pcm, freqs, **kw)
 
 
+class _QuietFiles(__import__("http.server").server.SimpleHTTPRequestHandler):
+    """Serves files and counts the GET requests it answered."""
+
+    def do_GET(self):
+        self.server.requests += 1
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
 class Station:
     """NATS + Icecast + one or more playout instances in a temp directory."""
 
@@ -489,7 +500,7 @@ class Station:
             "ONAIR_NATS_URL": self.nats_url,
             "ONAIR_PLAYOUT_INSTANCE": name,
             "ONAIR_PLAYOUT_STATE_DIR": info["state"],
-            "ONAIR_PLAYOUT_MEDIA_URL": "file://%s/{hash}" % self.media_src,
+            "ONAIR_PLAYOUT_MEDIA_URL": self.media_url(),
             "ONAIR_ICECAST_PORT": str(self.icecasts[info["icecast"]]["port"]),
             "ONAIR_ICECAST_PASSWORD": "e2e-source",
             "ONAIR_HARBOR_PORT": str(info["harbor_port"]),
@@ -499,6 +510,28 @@ class Station:
         env.update(extra_env or {})
         info["proc"] = spawn([PLAYOUT, "run"], info["log"], env=env)
         return info
+
+    # --- media over HTTP (stands in for the web API's file downloads)
+    def start_media_server(self):
+        """Serve media-src over HTTP; playouts started later download from it."""
+        import functools
+        import http.server
+
+        handler = functools.partial(_QuietFiles, directory=self.media_src)
+        self.media_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.media_server.requests = 0
+        threading.Thread(target=self.media_server.serve_forever, daemon=True).start()
+
+    def stop_media_server(self):
+        if getattr(self, "media_server", None):
+            self.media_server.shutdown()
+            self.media_server.server_close()
+            self.media_server = None
+
+    def media_url(self):
+        if getattr(self, "media_server", None):
+            return "http://127.0.0.1:%d/{hash}" % self.media_server.server_address[1]
+        return "file://%s/{hash}" % self.media_src
 
     def stop_playout(self, name="a", sig=signal.SIGTERM):
         stop(self.playouts[name].get("proc"), sig)
@@ -585,6 +618,7 @@ class Station:
                        env=env, check=True, capture_output=True)
 
     def close(self):
+        self.stop_media_server()
         for name in list(self.playouts):
             self.stop_playout(name)
             # After a kill -9 of playout its Liquidsoap (own session) runs on.

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The schedule plays on unchanged when the queue (NATS) dies.
+"""The schedule plays on unchanged when the create block dies.
 
-Six 4-second items of distinct tones are scheduled back to back. While
-the second one plays, nats-server is killed with SIGKILL: it is the only
-part of the "create" block playout depends on today. For the rest of the
+Six 4-second items of distinct tones are scheduled back to back; playout
+downloads their media over HTTP (a file server standing in for the web
+API). While the second one plays, nats-server is killed with SIGKILL and
+the media server is shut down: with them goes everything of the create
+block playout talks to (it never talks to the database). For the rest of the
 window an Icecast listener must hear exactly what it would have heard
 without the kill: the six tones in order, no gap or safety tone between
 them, each starting on time relative to the others (within 0.35 s) and
@@ -42,11 +44,14 @@ def main():
         files = [make_tone(os.path.join(st.dir, "t%d.mp3" % f), f, LENGTH + 1) for f in FREQS]
         st.start_nats()
         st.start_icecast()
+        st.start_media_server()
         start = time.time() + 14
         snap = st.snapshot(["%s,cue_out=%s" % (f, LENGTH) for f in files], start)
         st.publish(snap)
         st.start_playout("a")
         st.wait_on_air("a")
+        tap.ok(st.media_server.requests >= len(FREQS), "the media came over HTTP",
+               "%d requests" % st.media_server.requests)
         ice = IcecastListener(st.icecast_url())
         sched = [iso_to_unix(it["start"]) for it in snap["items"]]
         end = start + LENGTH * len(FREQS)
@@ -55,7 +60,8 @@ def main():
         kill_at = sched[1] + LENGTH / 2
         time.sleep(max(0, kill_at - time.time()))
         st.stop_nats(signal.SIGKILL)
-        log("NATS killed %.2f s into item 2" % (time.time() - sched[1]))
+        st.stop_media_server()
+        log("NATS and the media server killed %.2f s into item 2" % (time.time() - sched[1]))
         pending_max = 0
         while time.time() < end + 6:
             pending_max = max(pending_max, st.status("a").get("events_pending", 0))
