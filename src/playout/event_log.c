@@ -153,6 +153,20 @@ static int compact(struct event_log *l)
 	return 0;
 }
 
+/* Wait on l->wake (lock held) for at most ms milliseconds. */
+static void wait_wake(struct event_log *l, long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&l->wake, &l->lock, &ts);
+}
+
 static void *sender_main(void *arg)
 {
 	struct event_log *l = arg;
@@ -161,14 +175,7 @@ static void *sender_main(void *arg)
 		if (l->q_len == 0 || !l->mq || !mq_connected(l->mq)) {
 			if (l->stop)
 				break;
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 250 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&l->wake, &l->lock, &ts);
+			wait_wake(l, 250);
 			continue;
 		}
 		struct pending pe = l->q[l->q_head];
@@ -184,10 +191,7 @@ static void *sender_main(void *arg)
 				  onair_strerror(r));
 			if (l->stop)
 				break;
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_cond_timedwait(&l->wake, &l->lock, &ts);
+			wait_wake(l, 1000);
 			continue;
 		}
 		if (l->q_len && l->q[l->q_head].seq == pe.seq)
@@ -308,14 +312,7 @@ int event_log_flush(struct event_log *l, int64_t timeout_us)
 	int64_t deadline = time_mono_us() + timeout_us;
 	pthread_mutex_lock(&l->lock);
 	while (l->q_len && time_mono_us() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&l->wake, &l->lock, &ts);
+		wait_wake(l, 50);
 	}
 	int r = l->q_len ? -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&l->lock);
