@@ -641,7 +641,8 @@ def iso_to_unix(s):
 
 
 class Tap:
-    """Minimal TAP output; exit code 1 when anything failed."""
+    """Minimal TAP output; exit code 1 when anything failed (a check whose
+    description carries "# TODO reason" is an expected failure, as in TAP)."""
 
     def __init__(self):
         self.n = 0
@@ -651,7 +652,8 @@ class Tap:
         self.n += 1
         print("%sok %d - %s" % ("" if cond else "not ", self.n, what), flush=True)
         if not cond:
-            self.failed += 1
+            if "# TODO" not in what:
+                self.failed += 1
             for line in str(detail).splitlines():
                 print("#   " + line)
         return cond
