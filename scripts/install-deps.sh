@@ -6,7 +6,8 @@ set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
 libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev
-libsqlite3-dev libpq-dev"
+libsqlite3-dev libpq-dev
+libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"
 test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema
 postgresql"
 run_pkgs="nats-server liquidsoap icecast2 ffmpeg"

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/runtime.h"
 #include "mq/mq.h"
+#include "onair/analyze_cmd.h"
 #include "onair/migrate.h"
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
@@ -37,6 +38,7 @@ static const char usage[] =
 	"  migrate     create or upgrade the database schema (database.url)\n"
 	"  playout COMMAND   send a command to playout: status, skip, reload,\n"
 	"              source NAME on|off, disconnect main|show (see 'onair playout')\n"
+	"  analyze FILE...  analyse media files, one JSON line each (see 'onair analyze -h')\n"
 	"  publish-snapshot FILE\n"
 	"              validate a schedule snapshot and hand it to playout\n"
 	"\n"
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = migrate_run(&cli.config);
+	} else if (strcmp(cmd, "analyze") == 0) {
+		code = analyze_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "config") == 0) {
 		config_dump(&cli.config, stdout);
 		code = EXIT_SUCCESS;
