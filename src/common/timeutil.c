@@ -43,12 +43,34 @@ void time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t time_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
+}
+
+int64_t time_floor_mod(int64_t a, int64_t b)
+{
+	return a - time_floor_div(a, b) * b;
+}
+
+bool time_is_leap_year(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+unsigned time_days_in_month(int64_t y, unsigned m)
+{
+	static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && time_is_leap_year(y) ? 29 : len[m - 1];
+}
+
+unsigned time_weekday(int64_t days)
+{
+	/* 1970-01-01 was a Thursday. */
+	return (unsigned)time_floor_mod(days + 3, 7);
 }
 
 int time_format_rfc3339(int64_t t, char *out, size_t size)
@@ -57,9 +79,9 @@ int time_format_rfc3339(int64_t t, char *out, size_t size)
 		return -ERANGE;
 	if (size < TIME_RFC3339_MAX)
 		return -ENOSPC;
-	int64_t secs = floor_div(t, USEC_PER_SEC);
+	int64_t secs = time_floor_div(t, USEC_PER_SEC);
 	int64_t usec = t - secs * USEC_PER_SEC;
-	int64_t days = floor_div(secs, 86400);
+	int64_t days = time_floor_div(secs, 86400);
 	int64_t sod = secs - days * 86400;
 	int64_t y;
 	unsigned mo, d;
@@ -89,17 +111,6 @@ static bool parse_digits(const char **p, int count, int *out)
 	return true;
 }
 
-static bool is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
-
 int time_parse_rfc3339(const char *s, int64_t *out)
 {
 	const char *p = s;
@@ -113,7 +124,7 @@ int time_parse_rfc3339(const char *s, int64_t *out)
 	if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi) ||
 	    *p++ != ':' || !parse_digits(&p, 2, &sec))
 		return -EINVAL;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > (int)time_days_in_month(y, (unsigned)mo) || h > 23 ||
 	    mi > 59 || sec > 59)
 		return -EINVAL;
 	int64_t usec = 0;

@@ -8,6 +8,7 @@
 #ifndef ONAIR_TIMEUTIL_H
 #define ONAIR_TIMEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,17 @@ int time_format_rfc3339(int64_t t, char *out, size_t size);
  * supported years.
  */
 int time_parse_rfc3339(const char *s, int64_t *out);
+
+/* a / b rounded toward minus infinity (b > 0). */
+int64_t time_floor_div(int64_t a, int64_t b);
+/* a mod b in [0, b) (b > 0). */
+int64_t time_floor_mod(int64_t a, int64_t b);
+/* Is y a leap year in the proleptic Gregorian calendar? */
+bool time_is_leap_year(int64_t y);
+/* Days in month m (1..12) of year y. */
+unsigned time_days_in_month(int64_t y, unsigned m);
+/* Day of the week of a day number (days since 1970-01-01): 0 = Monday .. 6 = Sunday. */
+unsigned time_weekday(int64_t days);
 
 /* Days since 1970-01-01 of a proleptic Gregorian civil date. */
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -48,36 +48,6 @@ struct exc {
 	const struct recurrence_exception *e;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	if ((a % b != 0) && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-	return a - floor_div(a, b) * b;
-}
-
-static bool is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-	static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && is_leap(y) ? 29 : len[m - 1];
-}
-
-/* 0 = Monday .. 6 = Sunday; 1970-01-01 was a Thursday. */
-static unsigned weekday(int64_t day)
-{
-	return (unsigned)floor_mod(day + 3, 7);
-}
-
 static int64_t last_day(void)
 {
 	return time_days_from_civil(9999, 12, 31);
@@ -102,7 +72,7 @@ static bool parse_date(const char *s, int64_t *day)
 	unsigned y, m, d;
 	if (strnlen(s, RECURRENCE_DATE_SIZE) != 10 || s[4] != '-' || s[7] != '-' ||
 	    !digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d) || y < 1 ||
-	    m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	    m < 1 || m > 12 || d < 1 || d > time_days_in_month(y, m))
 		return false;
 	*day = time_days_from_civil(y, m, d);
 	return true;
@@ -204,7 +174,7 @@ static int rule_from(const struct recurrence *r, struct rule *ru, char *err, siz
 	time_civil_from_days(ru->start_day, &y, &m, &d);
 	ru->start_mday = d;
 	ru->start_month = y * 12 + m - 1;
-	ru->start_wday = weekday(ru->start_day);
+	ru->start_wday = time_weekday(ru->start_day);
 	ru->anchor_monday = ru->start_day - ru->start_wday;
 	return 0;
 }
@@ -279,10 +249,10 @@ typedef bool date_fn(void *ctx, int64_t day);
 /* The rule's day in month mi (year * 12 + month - 1), if it has one. */
 static bool day_in_month(const struct rule *ru, int64_t mi, int64_t *day)
 {
-	int64_t y = floor_div(mi, 12);
+	int64_t y = time_floor_div(mi, 12);
 	unsigned m = (unsigned)(mi - y * 12 + 1);
 	int64_t first = time_days_from_civil(y, m, 1);
-	unsigned len = days_in_month(y, m);
+	unsigned len = time_days_in_month(y, m);
 	if (ru->freq == RECURRENCE_MONTHLY_BY_DAY) {
 		/* A 31st (30th, 29th) in a month without one: no instance. */
 		if (ru->start_mday > len)
@@ -291,7 +261,7 @@ static bool day_in_month(const struct rule *ru, int64_t mi, int64_t *day)
 		return true;
 	}
 	/* The first of the month's days with the start date's weekday. */
-	int64_t d = first + floor_mod((int64_t)ru->start_wday - weekday(first), 7);
+	int64_t d = first + time_floor_mod((int64_t)ru->start_wday - time_weekday(first), 7);
 	if (ru->position > 0) {
 		d += 7 * (ru->position - 1);
 		if (d >= first + len)
@@ -326,7 +296,7 @@ static size_t each_date(const struct rule *ru, int64_t lo, int64_t hi, date_fn *
 		break;
 	case RECURRENCE_WEEKLY: {
 		/* Weeks since the start date's week; those divisible by every. */
-		int64_t k = floor_div(lo - weekday(lo) - ru->anchor_monday, 7);
+		int64_t k = time_floor_div(lo - time_weekday(lo) - ru->anchor_monday, 7);
 		k = (k + ru->every - 1) / ru->every * ru->every;
 		for (int64_t monday = ru->anchor_monday + 7 * k; monday <= hi;
 		     monday += 7 * ru->every) {
@@ -352,7 +322,7 @@ static size_t each_date(const struct rule *ru, int64_t lo, int64_t hi, date_fn *
 		int64_t k = y * 12 + m - 1 - ru->start_month;	/* >= 0: lo >= start_day */
 		k = (k + ru->every - 1) / ru->every * ru->every;
 		for (int64_t mi = ru->start_month + k;; mi += ru->every) {
-			int64_t day, y_mi = floor_div(mi, 12);
+			int64_t day, y_mi = time_floor_div(mi, 12);
 			if (time_days_from_civil(y_mi, (unsigned)(mi - y_mi * 12 + 1), 1) > hi)
 				break;
 			steps++;
@@ -561,8 +531,8 @@ int recurrence_expand(const struct recurrence *r, const struct tz *zone, int64_t
 	struct expand x = { .ru = &ru, .zone = zone, .ex = ex, .n_ex = r->n_exceptions,
 			    .from = from, .to = to, .out = out };
 	if (from < to) {
-		out->candidates = each_date(&ru, floor_div(from, USEC_PER_DAY) - DAYS_BEFORE,
-					    floor_div(to - 1, USEC_PER_DAY) + DAYS_AFTER, add_date,
+		out->candidates = each_date(&ru, time_floor_div(from, USEC_PER_DAY) - DAYS_BEFORE,
+					    time_floor_div(to - 1, USEC_PER_DAY) + DAYS_AFTER, add_date,
 					    &x);
 	}
 	/* Moved instances count where they were moved to. */

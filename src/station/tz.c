@@ -94,30 +94,6 @@ struct period {
 	const char *abbr;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	if ((a % b != 0) && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-	return a - floor_div(a, b) * b;
-}
-
-static bool is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-	static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && is_leap(y) ? 29 : len[m - 1];
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -311,15 +287,15 @@ static int64_t rule_day(const struct tz_rule *r, int64_t y)
 	int64_t jan1 = time_days_from_civil(y, 1, 1);
 	switch (r->kind) {
 	case RULE_JULIAN1:
-		return jan1 + r->day - 1 + (is_leap(y) && r->day >= 60);
+		return jan1 + r->day - 1 + (time_is_leap_year(y) && r->day >= 60);
 	case RULE_JULIAN0:
 		return jan1 + r->day;
 	case RULE_MONTH:
 	default: {
 		int64_t first = time_days_from_civil(y, (unsigned)r->month, 1);
-		int64_t wd_first = floor_mod(first + 4, 7);	/* 1970-01-01 was a Thursday */
-		int64_t d = first + floor_mod(r->day - wd_first, 7) + 7 * (r->week - 1);
-		int64_t mlen = days_in_month(y, (unsigned)r->month);
+		int64_t wd_first = time_floor_mod(first + 4, 7);	/* 1970-01-01 was a Thursday */
+		int64_t d = first + time_floor_mod(r->day - wd_first, 7) + 7 * (r->week - 1);
+		int64_t mlen = time_days_in_month(y, (unsigned)r->month);
 		while (d >= first + mlen)
 			d -= 7;
 		return d;
@@ -339,7 +315,7 @@ static int64_t year_of(int64_t t, int32_t off)
 {
 	int64_t y;
 	unsigned m, d;
-	time_civil_from_days(floor_div(t + off, SECS_PER_DAY), &y, &m, &d);
+	time_civil_from_days(time_floor_div(t + off, SECS_PER_DAY), &y, &m, &d);
 	return y;
 }
 
@@ -456,7 +432,7 @@ static bool next_transition(const struct tz *tz, int64_t t, int64_t *next)
 int32_t tz_offset_at(const struct tz *tz, int64_t utc_us)
 {
 	struct period p;
-	period_at(tz, floor_div(utc_us, USEC_PER_SEC), &p);
+	period_at(tz, time_floor_div(utc_us, USEC_PER_SEC), &p);
 	return p.off;
 }
 
@@ -469,11 +445,11 @@ int tz_utc_to_local(const struct tz *tz, int64_t utc_us, struct tz_local *out)
 {
 	if (utc_us < TIME_MIN_US || utc_us > TIME_MAX_US)
 		return -ERANGE;
-	int64_t secs = floor_div(utc_us, USEC_PER_SEC);
+	int64_t secs = time_floor_div(utc_us, USEC_PER_SEC);
 	struct period p;
 	period_at(tz, secs, &p);
 	int64_t local = secs + p.off;
-	int64_t days = floor_div(local, SECS_PER_DAY);
+	int64_t days = time_floor_div(local, SECS_PER_DAY);
 	int64_t sod = local - days * SECS_PER_DAY;
 	struct tz_local lt = { 0 };
 	time_civil_from_days(days, &lt.year, &lt.month, &lt.day);
@@ -481,7 +457,7 @@ int tz_utc_to_local(const struct tz *tz, int64_t utc_us, struct tz_local *out)
 	lt.minute = (unsigned)(sod / 60 % 60);
 	lt.second = (unsigned)(sod % 60);
 	lt.usec = (uint32_t)(utc_us - secs * USEC_PER_SEC);
-	lt.weekday = (unsigned)floor_mod(days + 3, 7);
+	lt.weekday = (unsigned)time_floor_mod(days + 3, 7);
 	lt.utc_offset = p.off;
 	lt.is_dst = p.isdst;
 	snprintf(lt.abbr, sizeof(lt.abbr), "%.*s", (int)(TZ_ABBR_SIZE - 1), p.abbr);
@@ -493,7 +469,7 @@ int tz_local_to_utc(const struct tz *tz, const struct tz_local *lt, enum tz_reso
 		    int64_t *utc_us, enum tz_local_kind *kind)
 {
 	if (lt->year < 1 || lt->year > 9999 || lt->month < 1 || lt->month > 12 || lt->day < 1 ||
-	    lt->day > days_in_month(lt->year, lt->month) || lt->hour > 23 || lt->minute > 59 ||
+	    lt->day > time_days_in_month(lt->year, lt->month) || lt->hour > 23 || lt->minute > 59 ||
 	    lt->second > 59 || lt->usec > 999999)
 		return -EINVAL;
 	int64_t local = time_days_from_civil(lt->year, lt->month, lt->day) * SECS_PER_DAY +
