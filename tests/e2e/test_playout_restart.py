@@ -97,15 +97,21 @@ def main():
                "status.json shows the outputs up after the restart",
                "outputs %r" % status.get("outputs"))
 
-        # One continuous connection, never starved.
+        # One connection open from before the kill to after the restart,
+        # never starved. (A listener reconnect before the kill, if any, is
+        # logged: it is not what this test is about.)
         conns = ice.connections
-        stall = conns[0].longest_stall() if conns else None
-        if stall is not None:
-            log("Icecast: %d connection(s); longest wait between reads %.2f s" % (
-                len(conns), stall))
-        tap.ok(len(conns) == 1 and stall < 1.0,
-               "the stream continues without a gap: one connection, no stall",
-               "%d connections, longest stall %s s" % (len(conns), stall))
+        spanning = [c for c in conns if c.first_byte and c.first_byte < killed_at and
+                    (c.ended is None or c.ended > restarted_at + 5)]
+        conn = spanning[0] if spanning else None
+        stall = conn.longest_stall() if conn else None
+        log("Icecast: %d connection(s) in all; longest wait between reads on the one "
+            "spanning the kill: %s s" % (len(conns), "%.2f" % stall if stall is not None else "-"))
+        tap.ok(conn is not None and stall < 1.0,
+               "the stream continues without a gap across the kill and the restart",
+               "%d connections, spanning: %d, longest stall %s s" % (
+                   len(conns), len(spanning), stall))
+        conns = [conn] if conn else []
 
         runs = conns[0].runs(FREQS) if conns else []
         tones = [i for i, r in enumerate(runs) if r[2] in FREQS]
