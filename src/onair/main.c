@@ -15,6 +15,7 @@
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
 #include "onair/role.h"
+#include "onair/schedule_cmd.h"
 
 static const struct config_key onair_keys[] = {
 	CLI_COMMON_KEYS,
@@ -39,6 +40,8 @@ static const char usage[] =
 	"  playout COMMAND   send a command to playout: status, skip, reload,\n"
 	"              source NAME on|off, disconnect main|show (see 'onair playout')\n"
 	"  analyze FILE...  analyse media files, one JSON line each (see 'onair analyze -h')\n"
+	"  schedule    compile the schedule of a window and print the snapshot\n"
+	"              (see 'onair schedule -h')\n"
 	"  publish-snapshot FILE\n"
 	"              validate a schedule snapshot and hand it to playout\n"
 	"\n"
@@ -96,6 +99,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = migrate_run(&cli.config);
+	} else if (strcmp(cmd, "schedule") == 0) {
+		code = schedule_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "analyze") == 0) {
 		code = analyze_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "config") == 0) {

@@ -156,6 +156,11 @@ static void item_free(struct proto_item *it)
 static void place(struct compiler *c, struct proto_item *cand, int64_t intended)
 {
 	struct proto_snapshot *s = c->snap;
+	/* A crossfade is shorter than the item that declares it. */
+	if (intended >= cand->end - cand->start)
+		intended = cand->end - cand->start - 1;
+	if (intended < 0)
+		intended = 0;
 	while (s->n_items > 0) {
 		struct proto_item *p = &s->items[s->n_items - 1];
 		if (p->start < cand->start) {

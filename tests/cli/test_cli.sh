@@ -52,6 +52,37 @@ done
 check "onair without command exits 2" exit_code 2 "$onair"
 check "onair api with extra argument exits 2" exit_code 2 "$onair" api extra
 
+# onair schedule: a weekly show with an autoplaylist, compiled from a
+# fresh SQLite database into a snapshot that onair publish-snapshot's own
+# validation would accept (checked by decoding it again below).
+db="sqlite://$tmp/station.db"
+check "onair migrate" exit_code 0 env ONAIR_DATABASE_URL="$db" "$onair" migrate
+sqlite3 "$tmp/station.db" "INSERT INTO files (content_hash, size, mime, storage_key,
+ import_status, created_at, updated_at, title, artist, duration_us) VALUES
+ ('sha256:' || printf('%064d', 1), 10, 'audio/mpeg', 'a', 'ready', 0, 0, 'Song A', 'Ann', 180000000);
+ INSERT INTO playlists (name, created_at, updated_at) VALUES ('P', 0, 0);
+ INSERT INTO playlist_items (playlist_id, position, file_id) VALUES (1, 0, 1);
+ INSERT INTO shows (name, autoplaylist_id, autoplaylist_repeat, created_at, updated_at)
+ VALUES ('Morning', 1, TRUE, 0, 0);
+ INSERT INTO show_recurrences (show_id, frequency, weekdays, start_date, start_time,
+ duration_us, timezone, created_at, updated_at) VALUES (1, 'weekly', 127, '2026-01-01',
+ '08:00', 3600000000, 'Europe/Berlin', 0, 0);"
+check "onair schedule exits 0" exit_code 0 env ONAIR_DATABASE_URL="$db" "$onair" schedule \
+	--from 2027-01-04T00:00:00Z --hours 24 --revision 5
+check "onair schedule fills the show from its autoplaylist" contains "$tmp/err" "1 autoplaylist"
+check "onair schedule reports the hole before the show" contains "$tmp/err" \
+	"gap 2027-01-04T00:00:00Z .. 2027-01-04T07:00:00Z: no show"
+check "onair schedule prints a snapshot of 20 items from 07:00 UTC" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["type"] == "snapshot" and s["revision"] == 5, s
+assert len(s["items"]) == 20 and s["items"][0]["start"] == "2027-01-04T07:00:00Z", s["items"][:1]
+assert s["items"][-1]["end"] == "2027-01-04T08:00:00Z", s["items"][-1]
+' "$tmp/out"
+check "onair schedule --hours 0 exits 2" exit_code 2 env ONAIR_DATABASE_URL="$db" "$onair" schedule --hours 0
+check "onair schedule on a missing database exits 1" exit_code 1 env \
+	ONAIR_DATABASE_URL="sqlite://$tmp/no/such/dir.db" "$onair" schedule
+
 # The play block never links a database library.
 ldd "$playout" >"$tmp/ldd"
 check "onair-playout links no SQLite" bash -c "! grep -qi sqlite '$tmp/ldd'"

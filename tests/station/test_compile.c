@@ -326,6 +326,30 @@ static void test_overlapping_shows(void **state)
 	db_close(db);
 }
 
+static void test_crossfade_longer_than_item(void **state)
+{
+	(void)state;
+	struct db *db = fixture_db();
+	fixture_exec(db, "UPDATE station_settings SET default_crossfade_us = $1 WHERE id = 1",
+		     DB_PARAMS(DB_I(5 * S)));
+	int64_t inst = fixture_instance(db, fixture_show(db, "S"), T0, T0 + H);
+	int64_t song = fixture_file(db, "song", NULL, MIN);
+	int64_t jingle = fixture_file(db, "jingle", NULL, 2 * S);
+	add_item(db, inst, 0, T0, T0 + MIN, song);
+	/* Stored as if it overlapped by the whole 5 s default: longer than
+	 * the jingle itself. The song is cut so that the jingle's crossfade
+	 * stays shorter than the jingle. */
+	int64_t j = add_item(db, inst, 1, T0 + MIN - 5 * S, T0 + MIN - 3 * S, jingle);
+	struct proto_snapshot s;
+	compile_ok(db, T0, T0 + H, &s, NULL);
+	assert_int_equal(s.n_items, 2);
+	assert_true(s.items[1].id == j);
+	assert_true(s.items[1].crossfade < s.items[1].end - s.items[1].start);
+	assert_true(s.items[0].end == s.items[1].start + s.items[1].crossfade);
+	proto_snapshot_release(&s);
+	db_close(db);
+}
+
 static void test_gain(void **state)
 {
 	(void)state;
@@ -561,6 +585,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_overbooked_cut_at_show_end),
 		cmocka_unit_test(test_not_ready_files_left_out),
 		cmocka_unit_test(test_overlapping_shows),
+		cmocka_unit_test(test_crossfade_longer_than_item),
 		cmocka_unit_test(test_gain),
 		cmocka_unit_test(test_webstream_live_silence),
 		cmocka_unit_test(test_fallback),
