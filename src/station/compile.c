@@ -457,21 +457,56 @@ static void add_gap(struct compile_report *rep, int64_t start, int64_t end, int6
 	rep->gaps[rep->n_gaps++] = (struct compile_gap){ start, end, instance };
 }
 
-/* Report the holes of the window: [t, until) has no item; split it by
- * the instances that cover parts of it. */
-static int report_hole(struct compiler *c, int64_t t, int64_t until)
+/* The instances overlapping the window, in start order, for the gaps. */
+struct span {
+	int64_t id, start, end;
+};
+
+static int load_spans(struct compiler *c, struct span **out, size_t *n)
 {
+	*out = NULL;
+	*n = 0;
 	struct db_rows *rows;
 	int r = db_query(c->db,
 			 "SELECT id, starts_at, ends_at FROM show_instances"
 			 " WHERE starts_at < $2 AND starts_at > $3 AND ends_at > $1"
 			 " ORDER BY starts_at, id",
-			 DB_PARAMS(DB_I(t), DB_I(until), DB_I(t - RECURRENCE_DURATION_MAX - 1)),
+			 DB_PARAMS(DB_I(c->snap->window_start), DB_I(c->snap->window_end),
+				   DB_I(c->snap->window_start - RECURRENCE_DURATION_MAX - 1)),
 			 &rows);
 	if (r < 0)
 		return db_fail(c, r, "reading the show instances");
+	size_t cap = 0;
 	while (db_rows_next(rows)) {
-		int64_t s = db_col_int(rows, 1), e = db_col_int(rows, 2);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[(*n)++] = (struct span){ db_col_int(rows, 0), db_col_int(rows, 1),
+						db_col_int(rows, 2) };
+	}
+	r = db_rows_error(rows);
+	db_rows_free(rows);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return db_fail(c, r, "reading the show instances");
+	}
+	return 0;
+}
+
+/* Report the hole [t, until): split it by the instances that cover parts
+ * of it (spans from *next on; spans that end before t are passed). */
+static void report_hole(struct compiler *c, const struct span *spans, size_t n, size_t *next,
+			int64_t t, int64_t until)
+{
+	while (*next < n && spans[*next].end <= t)
+		(*next)++;
+	for (size_t i = *next; i < n && spans[i].start < until; i++) {
+		int64_t s = spans[i].start, e = spans[i].end;
+		if (e <= t)
+			continue;
 		if (s > t)
 			add_gap(c->rep, t, s, 0);
 		if (s < t)
@@ -479,36 +514,34 @@ static int report_hole(struct compiler *c, int64_t t, int64_t until)
 		if (e > until)
 			e = until;
 		if (e > s)
-			add_gap(c->rep, s, e, db_col_int(rows, 0));
+			add_gap(c->rep, s, e, spans[i].id);
 		if (e > t)
 			t = e;
 	}
-	r = db_rows_error(rows);
-	db_rows_free(rows);
-	if (r < 0)
-		return db_fail(c, r, "reading the show instances");
 	if (t < until)
 		add_gap(c->rep, t, until, 0);
-	return 0;
 }
 
 static int report_gaps(struct compiler *c)
 {
 	const struct proto_snapshot *s = c->snap;
+	struct span *spans;
+	size_t n, next = 0;
+	int r = load_spans(c, &spans, &n);
+	if (r < 0)
+		return r;
 	int64_t t = s->window_start;
 	for (size_t i = 0; i < s->n_items && t < s->window_end; i++) {
 		const struct proto_item *it = &s->items[i];
-		if (it->start > t + GAP_MIN_US) {
-			int64_t until = it->start < s->window_end ? it->start : s->window_end;
-			int r = report_hole(c, t, until);
-			if (r < 0)
-				return r;
-		}
+		if (it->start > t + GAP_MIN_US)
+			report_hole(c, spans, n, &next, t,
+				    it->start < s->window_end ? it->start : s->window_end);
 		if (it->end > t)
 			t = it->end;
 	}
 	if (t < s->window_end)
-		return report_hole(c, t, s->window_end);
+		report_hole(c, spans, n, &next, t, s->window_end);
+	free(spans);
 	return 0;
 }
 
