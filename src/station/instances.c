@@ -161,71 +161,6 @@ static int zone_get(struct ctx *c, const char *name, const struct tz **out)
 	return z->error;
 }
 
-static void put_digits(char *out, unsigned v, int n)
-{
-	for (int i = n - 1; i >= 0; i--) {
-		out[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-/* Day number (days since 1970-01-01, clamped to years 1..9999) to
- * "YYYY-MM-DD". */
-static void format_day(int64_t day, char out[RECURRENCE_DATE_SIZE])
-{
-	int64_t lo = time_days_from_civil(1, 1, 1), hi = time_days_from_civil(9999, 12, 31);
-	if (day < lo)
-		day = lo;
-	if (day > hi)
-		day = hi;
-	int64_t y;
-	unsigned m, d;
-	time_civil_from_days(day, &y, &m, &d);
-	put_digits(out, (unsigned)y, 4);
-	out[4] = '-';
-	put_digits(out + 5, m, 2);
-	out[7] = '-';
-	put_digits(out + 8, d, 2);
-	out[10] = '\0';
-}
-
-/* "YYYY-MM-DD" to a day number. */
-static bool parse_day(const char *s, int64_t *day)
-{
-	unsigned v[3] = { 0 };
-	static const int len[3] = { 4, 2, 2 };
-	size_t pos = 0;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int f = 0; f < 3; f++) {
-		for (int i = 0; i < len[f]; i++, pos++) {
-			if (s[pos] < '0' || s[pos] > '9')
-				return false;
-			v[f] = v[f] * 10 + (unsigned)(s[pos] - '0');
-		}
-		pos++;
-	}
-	if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > time_days_in_month(v[0], v[1]))
-		return false;
-	*day = time_days_from_civil(v[0], v[1], v[2]);
-	return true;
-}
-
-/* "HH:MM" or "HH:MM:SS". */
-static bool parse_clock(const char *s, unsigned *h, unsigned *m, unsigned *sec)
-{
-	size_t n = strlen(s);
-	if ((n != 5 && n != 8) || s[2] != ':' || (n == 8 && s[5] != ':'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (i != 2 && i != 5 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	*h = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-	*m = (unsigned)(s[3] - '0') * 10 + (unsigned)(s[4] - '0');
-	*sec = n == 8 ? (unsigned)(s[6] - '0') * 10 + (unsigned)(s[7] - '0') : 0;
-	return *h < 24 && *m < 60 && *sec < 60;
-}
-
 /* Copy text (may be NULL) into a fixed array: false if it does not fit. */
 static bool copy_text(char *dst, size_t size, const char *text)
 {
@@ -323,7 +258,7 @@ static int load_rebroadcasts(struct ctx *c)
 		if (off < 0 || off > 365) {
 			problem(c, 0, rb->id, rb->show_id, -EINVAL,
 				"offset_days must be between 0 and 365");
-		} else if (!t || !parse_clock(t, &rb->hour, &rb->minute, &rb->second)) {
+		} else if (!t || !recurrence_time_parse(t, &rb->hour, &rb->minute, &rb->second)) {
 			problem(c, 0, rb->id, rb->show_id, -EINVAL,
 				"start_time is not a time of day (HH:MM or HH:MM:SS)");
 		} else {
@@ -362,7 +297,7 @@ static int occurrence_on(struct ctx *c, const struct rule *ru, const char *date,
 {
 	*exists = false;
 	int64_t day;
-	if (!parse_day(date, &day) || !recurrence_occurs_on(&ru->r, date))
+	if (!recurrence_date_parse(date, &day) || !recurrence_occurs_on(&ru->r, date))
 		return 0;
 	struct db_rows *rows;
 	int r = db_query(c->db,
@@ -570,8 +505,8 @@ static int process_rule(struct ctx *c, struct rule *ru)
 	if (wto > TIME_MAX_US)
 		wto = TIME_MAX_US;
 	char emin[RECURRENCE_DATE_SIZE], emax[RECURRENCE_DATE_SIZE];
-	format_day(time_floor_div(wfrom, USEC_PER_DAY) - DATE_DAYS_BEFORE, emin);
-	format_day(time_floor_div(wto, USEC_PER_DAY) + DATE_DAYS_AFTER, emax);
+	recurrence_date_format(time_floor_div(wfrom, USEC_PER_DAY) - DATE_DAYS_BEFORE, emin);
+	recurrence_date_format(time_floor_div(wto, USEC_PER_DAY) + DATE_DAYS_AFTER, emax);
 
 	struct recurrence_exception *exc = NULL;
 	size_t n_exc = 0;
@@ -1057,8 +992,8 @@ int instances_materialise(struct db *db, int64_t from, int64_t to, int64_t now,
 		.now = now,
 		.rep = report,
 	};
-	format_day(time_floor_div(from, USEC_PER_DAY) - DATE_DAYS_BEFORE, c.dmin);
-	format_day(time_floor_div(to, USEC_PER_DAY) + DATE_DAYS_AFTER, c.dmax);
+	recurrence_date_format(time_floor_div(from, USEC_PER_DAY) - DATE_DAYS_BEFORE, c.dmin);
+	recurrence_date_format(time_floor_div(to, USEC_PER_DAY) + DATE_DAYS_AFTER, c.dmax);
 	int r = db_begin(db);
 	if (r < 0)
 		goto out_release;

@@ -65,9 +65,7 @@ static bool digits(const char *s, size_t n, unsigned *out)
 	return true;
 }
 
-/* "YYYY-MM-DD" (years 0001..9999), NUL-terminated within
- * RECURRENCE_DATE_SIZE bytes, to a day number. */
-static bool parse_date(const char *s, int64_t *day)
+bool recurrence_date_parse(const char *s, int64_t *day)
 {
 	unsigned y, m, d;
 	if (strnlen(s, RECURRENCE_DATE_SIZE) != 10 || s[4] != '-' || s[7] != '-' ||
@@ -78,8 +76,7 @@ static bool parse_date(const char *s, int64_t *day)
 	return true;
 }
 
-/* "HH:MM" or "HH:MM:SS". */
-static bool parse_time(const char *s, unsigned *h, unsigned *m, unsigned *sec)
+bool recurrence_time_parse(const char *s, unsigned *h, unsigned *m, unsigned *sec)
 {
 	size_t n = strnlen(s, RECURRENCE_TIME_SIZE);
 	*sec = 0;
@@ -99,9 +96,10 @@ static void put_digits(char *out, unsigned v, int n)
 	}
 }
 
-/* Day number to "YYYY-MM-DD" (the day is within years 1..9999). */
-static void format_date(int64_t day, char out[RECURRENCE_DATE_SIZE])
+void recurrence_date_format(int64_t day, char out[RECURRENCE_DATE_SIZE])
 {
+	int64_t lo = time_days_from_civil(1, 1, 1), hi = time_days_from_civil(9999, 12, 31);
+	day = day < lo ? lo : day > hi ? hi : day;
 	int64_t y;
 	unsigned m, d;
 	time_civil_from_days(day, &y, &m, &d);
@@ -138,16 +136,16 @@ static int rule_from(const struct recurrence *r, struct rule *ru, char *err, siz
 	if (r->frequency == RECURRENCE_ONCE && r->repeat_every != 1)
 		return fail(err, errlen, "repeat_every must be 1 for a 'once' rule");
 	ru->every = r->repeat_every;
-	if (!parse_date(r->start_date, &ru->start_day))
+	if (!recurrence_date_parse(r->start_date, &ru->start_day))
 		return fail(err, errlen, "start_date is not a date (YYYY-MM-DD)");
-	if (!parse_time(r->start_time, &ru->hour, &ru->minute, &ru->second))
+	if (!recurrence_time_parse(r->start_time, &ru->hour, &ru->minute, &ru->second))
 		return fail(err, errlen, "start_time is not a time of day (HH:MM or HH:MM:SS)");
 	if (r->duration_us < 1 || r->duration_us > RECURRENCE_DURATION_MAX)
 		return fail(err, errlen, "duration_us must be positive and at most 31 days");
 	ru->duration = r->duration_us;
 	ru->end_day = last_day();
 	if (r->end_date[0] != '\0') {
-		if (!parse_date(r->end_date, &ru->end_day))
+		if (!recurrence_date_parse(r->end_date, &ru->end_day))
 			return fail(err, errlen, "end_date is not a date (YYYY-MM-DD)");
 		if (ru->end_day < ru->start_day)
 			return fail(err, errlen, "end_date is before start_date");
@@ -199,7 +197,7 @@ static int exceptions_index(const struct recurrence *r, struct exc **out, char *
 	for (size_t i = 0; i < r->n_exceptions; i++) {
 		const struct recurrence_exception *e = &r->exceptions[i];
 		ex[i].e = e;
-		if (!parse_date(e->instance_date, &ex[i].day)) {
+		if (!recurrence_date_parse(e->instance_date, &ex[i].day)) {
 			ret = fail(err, errlen, "exception %zu: instance_date is not a date "
 				   "(YYYY-MM-DD)", i + 1);
 			goto out_free_ex;
@@ -476,7 +474,7 @@ static bool push(struct expand *x, int64_t day, int64_t start, int64_t end, unsi
 	struct recurrence_instance *it = &out->items[out->n++];
 	it->starts_at = start;
 	it->ends_at = end;
-	format_date(day, it->instance_date);
+	recurrence_date_format(day, it->instance_date);
 	it->flags = flags;
 	return true;
 }
@@ -566,7 +564,7 @@ bool recurrence_occurs_on(const struct recurrence *r, const char *local_date)
 {
 	struct rule ru;
 	int64_t day;
-	return rule_from(r, &ru, NULL, 0) == 0 && parse_date(local_date, &day) &&
+	return rule_from(r, &ru, NULL, 0) == 0 && recurrence_date_parse(local_date, &day) &&
 	       occurs_on(&ru, day);
 }
 
@@ -575,7 +573,7 @@ int recurrence_split(const struct recurrence *r, const char *from_local_date,
 {
 	struct rule ru;
 	int64_t from;
-	if (rule_from(r, &ru, NULL, 0) < 0 || !parse_date(from_local_date, &from))
+	if (rule_from(r, &ru, NULL, 0) < 0 || !recurrence_date_parse(from_local_date, &from))
 		return -EINVAL;
 	int64_t first, first_tail;
 	if (!next_date(&ru, ru.start_day, &first) || first >= from)
@@ -583,9 +581,9 @@ int recurrence_split(const struct recurrence *r, const char *from_local_date,
 	if (!next_date(&ru, from, &first_tail))
 		return -ENOENT;
 	struct recurrence t = *r;
-	format_date(first_tail, t.start_date);
+	recurrence_date_format(first_tail, t.start_date);
 	struct recurrence h = *r;
-	format_date(from - 1, h.end_date);
+	recurrence_date_format(from - 1, h.end_date);
 	*head = h;
 	*tail = t;
 	return 0;

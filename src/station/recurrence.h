@@ -113,6 +113,16 @@ struct recurrence_instances {
 				   start_date (tests check this) */
 };
 
+/* "YYYY-MM-DD" (years 0001..9999, a real date), NUL-terminated within
+ * RECURRENCE_DATE_SIZE bytes, to a day number (days since 1970-01-01):
+ * true, or false for anything else. */
+bool recurrence_date_parse(const char *s, int64_t *day);
+/* Day number to "YYYY-MM-DD", clamped to years 0001..9999. */
+void recurrence_date_format(int64_t day, char out[RECURRENCE_DATE_SIZE]);
+/* "HH:MM" or "HH:MM:SS" (00:00:00..23:59:59) to its parts: true, or
+ * false for anything else. */
+bool recurrence_time_parse(const char *s, unsigned *h, unsigned *m, unsigned *sec);
+
 /* "once", "weekly", ... to the enum: 0 or -EINVAL. */
 int recurrence_frequency_parse(const char *text, enum recurrence_frequency *out);
 /* The schema's text of f ("weekly"); "?" for a value outside the enum. Static. */
