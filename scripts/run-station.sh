@@ -116,6 +116,11 @@ export ONAIR_ICECAST_PORT=$icecast_port
 export ONAIR_ICECAST_PASSWORD=$icecast_source
 export ONAIR_HARBOR_PORT=$harbor_port
 export ONAIR_HLS_PORT=$hls_port
+# The demo schedule is the generated snapshot published below: the demo
+# pieces are not in the library yet (playout fetches library media from
+# the web API, which does not serve it yet), so onair messages must not
+# replace it with the compiled, empty schedule of the demo database.
+export ONAIR_MESSAGES_PUBLISH=false
 
 "$onair" publish-snapshot "$state/demo-snapshot.json" >/dev/null
 

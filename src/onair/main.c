@@ -11,6 +11,7 @@
 #include "common/runtime.h"
 #include "mq/mq.h"
 #include "onair/analyze_cmd.h"
+#include "onair/messages_cmd.h"
 #include "onair/migrate.h"
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
@@ -24,6 +25,9 @@ static const struct config_key onair_keys[] = {
 	  "sqlite:///path/file.db or postgresql://user@host/db" },
 	{ "storage.path", "/var/lib/onair/media", "media directory" },
 	{ "worker.parallelism", "0", "analysis tasks at once (0 = number of cores)" },
+	{ "messages.publish", "true", "whether onair messages publishes the compiled schedule" },
+	{ "messages.interval", "60", "seconds between two compilations without a change" },
+	{ "messages.window_hours", "48", "hours of schedule in each snapshot" },
 };
 
 static const char usage[] =
@@ -83,7 +87,8 @@ int main(int argc, char **argv)
 				cli.argv[1]);
 			goto out;
 		}
-		code = role_run(cmd, &cli.config);
+		code = strcmp(cmd, "messages") == 0 ? messages_command(&cli.config)
+						     : role_run(cmd, &cli.config);
 	} else if (strcmp(cmd, "playout") == 0) {
 		code = playout_command(&cli.config, cli.argc - 1, cli.argv + 1);
 	} else if (strcmp(cmd, "publish-snapshot") == 0) {

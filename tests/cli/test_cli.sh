@@ -112,9 +112,12 @@ stop_cleanly() { # stop_cleanly SIGNAL WANT_TEXT COMMAND...
 	[ $rc -eq 0 ] || { echo "# exit $rc after SIG$sig"; cat "$tmp/run.log"; return 1; }
 	grep -q "INFO  \[.*\] stopped" "$tmp/run.log" || { echo "# no 'stopped' line"; cat "$tmp/run.log"; return 1; }
 }
+roles_env=(env ONAIR_DATABASE_URL="sqlite://$tmp/roles.db" ONAIR_STORAGE_PATH="$tmp/media")
 for role in api worker messages; do
-	check "onair $role runs and stops on SIGTERM" stop_cleanly TERM "\[$role\] running" "$onair" "$role"
-	check "onair $role stops on SIGINT" stop_cleanly INT "\[$role\] running" "$onair" "$role"
+	check "onair $role runs and stops on SIGTERM" stop_cleanly TERM "\[$role\] running" \
+		"${roles_env[@]}" "$onair" "$role"
+	check "onair $role stops on SIGINT" stop_cleanly INT "\[$role\] running" \
+		"${roles_env[@]}" "$onair" "$role"
 done
 check "onair-playout runs and stops on SIGTERM" stop_cleanly TERM "watching the schedule" "$playout" run
 check "log lines carry level and component" contains "$tmp/run.log" "Z INFO  \[playout\] "

@@ -1,0 +1,152 @@
+/*
+ * publisher.c - compile and publish the schedule when it changes; see
+ * publisher.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "messages/publisher.h"
+#include "protocol/protocol.h"
+#include "station/build.h"
+#include "station/compile.h"
+#include "station/instances.h"
+
+#define DEFAULT_WINDOW (INT64_C(48) * 3600 * 1000000)
+#define DEFAULT_STEP (INT64_C(3600) * 1000000)
+
+void publisher_init(struct publisher *p, const struct publisher_options *o)
+{
+	memset(p, 0, sizeof(*p));
+	if (o)
+		p->o = *o;
+	if (p->o.window_us <= 0)
+		p->o.window_us = DEFAULT_WINDOW;
+	if (p->o.step_us <= 0)
+		p->o.step_us = DEFAULT_STEP;
+	if (p->o.seed == 0)
+		p->o.seed = (uint64_t)time_now_us();
+	buf_init(&p->last, PROTO_MESSAGE_MAX);
+}
+
+void publisher_release(struct publisher *p)
+{
+	buf_release(&p->last);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The encoding of s with its revision and generation time neutral. */
+static int canonical(struct proto_snapshot *s, struct buf *out)
+{
+	uint64_t rev = s->revision;
+	int64_t at = s->generated_at;
+	s->revision = 1;
+	s->generated_at = 0;
+	buf_reset(out);
+	int r = proto_snapshot_encode(s, out);
+	s->revision = rev;
+	s->generated_at = at;
+	return r;
+}
+
+int publisher_load(struct publisher *p, struct mq *mq)
+{
+	struct buf text;
+	buf_init(&text, PROTO_MESSAGE_MAX);
+	uint64_t kv_rev;
+	int r = mq_kv_get(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, &text, &kv_rev);
+	if (r < 0)
+		goto out_release;
+	struct proto_snapshot s;
+	struct proto_error perr;
+	r = proto_snapshot_decode(text.data, text.len, &s, &perr);
+	if (r < 0) {
+		/* Not ours to read: publish over it, with a revision above. */
+		r = 0;
+		p->known = false;
+		goto out_release;
+	}
+	if (s.revision > p->revision)
+		p->revision = s.revision;
+	p->known = canonical(&s, &p->last) == 0;
+	proto_snapshot_release(&s);
+out_release:
+	buf_release(&text);
+	return r;
+}
+
+static int fail(struct publisher_result *out, int r, const char *what, const char *detail)
+{
+	snprintf(out->err, sizeof(out->err), "%s: %.200s", what,
+		 detail && *detail ? detail : onair_strerror(r));
+	return r;
+}
+
+int publisher_pass(struct publisher *p, struct db *db, struct mq *mq, int64_t now,
+		   struct publisher_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	int64_t t0 = time_mono_us();
+	int64_t from = now - time_floor_mod(now, p->o.step_us);
+	int64_t to = from + p->o.window_us;
+	out->window_start = from;
+	out->window_end = to;
+	out->revision = p->revision;
+
+	struct instances_report ir;
+	int r = instances_materialise(db, from, to, now, p->o.zoneinfo_dir, &ir);
+	if (r < 0)
+		return fail(out, r, "making the show instances", db_errmsg(db));
+	instances_report_release(&ir);
+	struct build_report br;
+	r = build_window(db, from, to, now, p->o.seed ^ (uint64_t)from, &br);
+	if (r < 0)
+		return fail(out, r, "building the shows", db_errmsg(db));
+
+	struct proto_snapshot s;
+	struct compile_report cr;
+	struct compile_options co = { .from = from, .to = to, .now = now,
+				      .revision = p->revision + 1 };
+	char err[256] = "";
+	r = compile_snapshot(db, &co, &s, &cr, err, sizeof(err));
+	if (r < 0)
+		return fail(out, r, "compiling the schedule", err);
+	out->items = s.n_items;
+	out->gaps = cr.n_gaps;
+	compile_report_release(&cr);
+
+	struct buf now_text, wire;
+	buf_init(&now_text, PROTO_MESSAGE_MAX);
+	buf_init(&wire, PROTO_MESSAGE_MAX);
+	r = canonical(&s, &now_text);
+	if (r < 0) {
+		fail(out, r, "encoding the schedule", "it is over the protocol's size limit");
+		goto out_release;
+	}
+	if (p->known && now_text.len == p->last.len &&
+	    memcmp(now_text.data, p->last.data, now_text.len) == 0)
+		goto out_release;	/* unchanged */
+	if ((r = proto_snapshot_encode(&s, &wire)) < 0) {
+		fail(out, r, "encoding the schedule", NULL);
+		goto out_release;
+	}
+	r = mq_kv_put(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, wire.data, wire.len, NULL);
+	if (r < 0) {
+		fail(out, r, "publishing the schedule", NULL);
+		goto out_release;
+	}
+	p->revision = s.revision;
+	out->revision = s.revision;
+	out->published = true;
+	buf_reset(&p->last);
+	r = buf_append(&p->last, now_text.data, now_text.len);
+	p->known = r == 0;
+out_release:
+	buf_release(&now_text);
+	buf_release(&wire);
+	proto_snapshot_release(&s);
+	out->took_us = time_mono_us() - t0;
+	return r < 0 ? r : 0;
+}

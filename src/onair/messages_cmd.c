@@ -1,0 +1,174 @@
+/*
+ * messages_cmd.c - "onair messages"; see messages_cmd.h.
+ */
+#include "onair/messages_cmd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "common/timeutil.h"
+#include "db/db.h"
+#include "db/migrations.h"
+#include "messages/publisher.h"
+#include "mq/mq.h"
+
+#define ROLE "messages"
+/* How often the loop looks at its flags. */
+#define TICK_US (100 * USEC_PER_MSEC)
+/* A change is compiled once no other has come for this long (a burst of
+ * edits makes one publication), and at the latest after DEBOUNCE_MAX_US. */
+#define DEBOUNCE_QUIET_US (150 * USEC_PER_MSEC)
+#define DEBOUNCE_MAX_US (600 * USEC_PER_MSEC)
+
+struct messages {
+	atomic_bool changed;		/* a notification arrived */
+	atomic_int_fast64_t last_change;	/* its time (monotonic us) */
+};
+
+static void on_mq_state(void *userdata, bool connected)
+{
+	(void)userdata;
+	if (connected)
+		log_info(ROLE, "message queue connected");
+	else
+		log_warn(ROLE, "message queue disconnected; reconnecting");
+}
+
+static void on_changed(void *userdata, struct mq_request_msg *req)
+{
+	struct messages *m = userdata;
+	atomic_store(&m->last_change, time_mono_us());
+	atomic_store(&m->changed, true);
+	(void)mq_respond(req, "", 0);	/* for a requester; a plain publish expects none */
+}
+
+static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *why,
+		 bool *failing)
+{
+	struct publisher_result res;
+	int r = publisher_pass(p, db, mq, time_now_us(), &res);
+	if (r < 0) {
+		if (!*failing)
+			log_warn(ROLE, "publishing the schedule (%s) failed: %s; will retry", why,
+				 res.err);
+		*failing = true;
+		return;
+	}
+	if (*failing)
+		log_info(ROLE, "publishing works again");
+	*failing = false;
+	if (res.published)
+		log_info(ROLE, "published schedule revision %" PRIu64 " (%zu items, %zu gaps, %s)"
+			       " in %" PRId64 " ms",
+			 res.revision, res.items, res.gaps, why, res.took_us / 1000);
+	else
+		log_debug(ROLE, "schedule unchanged (%s), revision %" PRIu64, why, res.revision);
+}
+
+int messages_command(const struct config *cfg)
+{
+	bool publish = true;
+	int64_t interval_s = 60, window_h = 48;
+	if (config_get_bool(cfg, "messages.publish", &publish) == -EINVAL ||
+	    config_get_int(cfg, "messages.interval", 1, 86400, &interval_s) == -EINVAL ||
+	    config_get_int(cfg, "messages.window_hours", 1, 24 * 31, &window_h) == -EINVAL) {
+		log_error(ROLE, "messages.publish, messages.interval (1..86400 s) or"
+				" messages.window_hours (1..744) is not valid");
+		return EXIT_FAILURE;
+	}
+	struct db *db = NULL;
+	char err[512];
+	int r = db_open(&db, config_get(cfg, "database.url"), err, sizeof(err));
+	if (r < 0) {
+		log_error(ROLE, "database: %s", err[0] ? err : onair_strerror(r));
+		return EXIT_FAILURE;
+	}
+	int64_t from_v = 0, to_v = 0;
+	r = db_migrate(db, &from_v, &to_v);
+	if (r < 0) {
+		log_error(ROLE, "database schema: %s", r == -EPROTO ? "newer than this program"
+								  : db_errmsg(db));
+		db_close(db);
+		return EXIT_FAILURE;
+	}
+	if (to_v != from_v)
+		log_info(ROLE, "database schema upgraded from version %" PRId64 " to %" PRId64,
+			 from_v, to_v);
+	char host[64] = "localhost";
+	char conn_name[128];
+	gethostname(host, sizeof(host) - 1);
+	snprintf(conn_name, sizeof(conn_name), "onair-messages@%.64s", host);
+	const char *configured = config_get(cfg, "nats.name");
+	struct mq_options opts = {
+		.url = config_get(cfg, "nats.url"),
+		.name = configured ? configured : conn_name,
+		.on_state = on_mq_state,
+	};
+	struct mq *mq = NULL;
+	r = mq_connect(&mq, &opts);
+	if (r < 0) {
+		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
+		db_close(db);
+		return EXIT_FAILURE;
+	}
+	log_info(ROLE, "starting (version %s, pid %d, queue %s)%s", ONAIR_VERSION, (int)getpid(),
+		 opts.url, publish ? "" : "; publishing the schedule is switched off");
+
+	struct messages m = { 0 };
+	struct publisher pub;
+	struct publisher_options po = { .window_us = window_h * 3600 * USEC_PER_SEC };
+	publisher_init(&pub, &po);
+	struct mq_sub *sub = NULL;
+	bool ready = false, failing = false;
+	int64_t next_timer = 0;
+	int sig = 0;
+	while (sig == 0) {
+		if (!ready && mq_connected(mq)) {
+			r = mq_ensure_topology(mq);
+			if (r == 0)
+				r = mq_serve(mq, PUBLISHER_SUBJECT_CHANGED, on_changed, &m, &sub);
+			if (r == 0) {
+				r = publisher_load(&pub, mq);
+				if (r < 0 && r != -ENOENT)
+					log_warn(ROLE, "reading the published schedule: %s",
+						 onair_strerror(r));
+				ready = true;
+				log_info(ROLE, "running; schedule revision %" PRIu64, pub.revision);
+			} else {
+				log_warn(ROLE, "setting up the queue failed (%s); will retry",
+					 onair_strerror(r));
+			}
+		}
+		int64_t t = time_mono_us();
+		if (ready && publish) {
+			int64_t since = t - atomic_load(&m.last_change);
+			if (atomic_load(&m.changed) &&
+			    (since >= DEBOUNCE_QUIET_US || since >= DEBOUNCE_MAX_US)) {
+				atomic_store(&m.changed, false);
+				pass(&pub, db, mq, "changed", &failing);
+				next_timer = time_mono_us() + interval_s * USEC_PER_SEC;
+			} else if (t >= next_timer) {
+				pass(&pub, db, mq, next_timer ? "timer" : "start", &failing);
+				next_timer = time_mono_us() +
+					     (failing ? 5 * USEC_PER_SEC : interval_s * USEC_PER_SEC);
+			}
+		}
+		sig = runtime_wait_signal(TICK_US);
+	}
+	log_info(ROLE, "stopping on %s", strsignal(sig));
+	mq_sub_close(sub);
+	publisher_release(&pub);
+	mq_close(mq);
+	db_close(db);
+	log_info(ROLE, "stopped");
+	return EXIT_SUCCESS;
+}

@@ -1,0 +1,20 @@
+/*
+ * messages_cmd.h - "onair messages": the message API, the only part of
+ * the create block that talks to playout. Today it publishes the
+ * compiled schedule (src/messages/publisher.h): at start, when told the
+ * schedule may have changed (core subject onair.schedule.changed,
+ * debounced), and every messages.interval seconds so that the window
+ * rolls forward. Settings: database.url, nats.url, messages.publish,
+ * messages.interval, messages.window_hours.
+ */
+#ifndef ONAIR_MESSAGES_CMD_H
+#define ONAIR_MESSAGES_CMD_H
+
+#include "common/config.h"
+
+/* Run until SIGTERM/SIGINT. Returns the exit code: 0 after a clean stop,
+ * 1 when it cannot start (bad settings, database unusable). */
+int messages_command(const struct config *cfg);
+
+#include "common/banned.h"
+#endif
