@@ -18,6 +18,7 @@
 #include "common/timeutil.h"
 #include "db/db.h"
 #include "db/migrations.h"
+#include "messages/asrun.h"
 #include "messages/publisher.h"
 #include "mq/mq.h"
 
@@ -123,6 +124,14 @@ int messages_command(const struct config *cfg)
 	log_info(ROLE, "starting (version %s, pid %d, queue %s)%s", ONAIR_VERSION, (int)getpid(),
 		 opts.url, publish ? "" : "; publishing the schedule is switched off");
 
+	struct asrun_consumer *asrun = NULL;
+	r = asrun_start(&asrun, mq, config_get(cfg, "database.url"), err, sizeof(err));
+	if (r < 0) {
+		log_error(ROLE, "as-run log: database: %s", err[0] ? err : onair_strerror(r));
+		mq_close(mq);
+		db_close(db);
+		return EXIT_FAILURE;
+	}
 	struct messages m = { 0 };
 	struct publisher pub;
 	struct publisher_options po = { .window_us = window_h * 3600 * USEC_PER_SEC };
@@ -166,6 +175,7 @@ int messages_command(const struct config *cfg)
 	}
 	log_info(ROLE, "stopping on %s", strsignal(sig));
 	mq_sub_close(sub);
+	asrun_stop(asrun);
 	publisher_release(&pub);
 	mq_close(mq);
 	db_close(db);

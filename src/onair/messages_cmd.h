@@ -4,7 +4,8 @@
  * compiled schedule (src/messages/publisher.h): at start, when told the
  * schedule may have changed (core subject onair.schedule.changed,
  * debounced), and every messages.interval seconds so that the window
- * rolls forward. Settings: database.url, nats.url, messages.publish,
+ * rolls forward; and it takes the playout events into the as-run log
+ * (src/messages/asrun.h) on a thread of its own. Settings: database.url, nats.url, messages.publish,
  * messages.interval, messages.window_hours.
  */
 #ifndef ONAIR_MESSAGES_CMD_H

@@ -2,6 +2,7 @@
  * station_fixture.c - databases and rows for the station tests; see
  * station_fixture.h.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@ static char tmpdir[256];
 static int files_made;
 static int64_t unique_counter;
 static char group[128];
+static char last_url[512];
 
 int fixture_init(int argc, char **argv)
 {
@@ -62,6 +64,7 @@ struct db *fixture_db(void)
 		snprintf(url, sizeof(url), "sqlite://%.400s/station-%d.db", tmpdir, ++files_made);
 	else
 		snprintf(url, sizeof(url), "%.500s", pg.url);
+	snprintf(last_url, sizeof(last_url), "%s", url);
 	int r = db_open(&db, url, err, sizeof(err));
 	if (r < 0)
 		fail_msg("db_open: %s", err);
@@ -72,6 +75,12 @@ struct db *fixture_db(void)
 	if (r < 0)
 		fail_msg("db_migrate: %d %s", r, db_errmsg(db));
 	return db;
+}
+
+int fixture_url(char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s", last_url);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
 void fixture_exec(struct db *db, const char *sql, const struct db_param *params, size_t n)

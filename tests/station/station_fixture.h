@@ -19,6 +19,7 @@
 #ifndef ONAIR_TESTS_STATION_FIXTURE_H
 #define ONAIR_TESTS_STATION_FIXTURE_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +37,10 @@ const char *fixture_group(const char *name);
 enum db_backend fixture_backend(void);
 /* A fresh database with every migration applied. Close with db_close. */
 struct db *fixture_db(void);
+
+/* The URL of the database the last fixture_db made (for a second
+ * connection): 0, or -ENOSPC when it does not fit. */
+int fixture_url(char *out, size_t size);
 
 /* Run sql (no rows wanted) and fail the test unless it succeeds. */
 void fixture_exec(struct db *db, const char *sql, const struct db_param *params, size_t n);
