@@ -28,6 +28,9 @@ static const struct config_key onair_keys[] = {
 	{ "messages.publish", "true", "whether onair messages publishes the compiled schedule" },
 	{ "messages.interval", "60", "seconds between two compilations without a change" },
 	{ "messages.window_hours", "48", "hours of schedule in each snapshot" },
+	{ "messages.icecast_status", NULL,
+	  "Icecast status URLs (comma-separated http://host:port/status-json.xsl) to count listeners" },
+	{ "messages.listeners_interval", "60", "seconds between two listener counts" },
 };
 
 static const char usage[] =

@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/migrations.h"
 #include "messages/asrun.h"
+#include "messages/listeners.h"
 #include "messages/publisher.h"
 #include "mq/mq.h"
 
@@ -132,6 +133,17 @@ int messages_command(const struct config *cfg)
 		db_close(db);
 		return EXIT_FAILURE;
 	}
+	struct listeners_sampler *sampler = NULL;
+	const char *status_urls = config_get(cfg, "messages.icecast_status");
+	int64_t listeners_s = 60;
+	if (config_get_int(cfg, "messages.listeners_interval", 1, 86400, &listeners_s) == -EINVAL)
+		log_warn(ROLE, "messages.listeners_interval is not 1..86400 s: using 60");
+	if (status_urls && *status_urls) {
+		r = listeners_start(&sampler, status_urls, listeners_s * USEC_PER_SEC,
+				    config_get(cfg, "database.url"), err, sizeof(err));
+		if (r < 0)
+			log_error(ROLE, "listener counts are off: %s", err);
+	}
 	struct messages m = { 0 };
 	struct publisher pub;
 	struct publisher_options po = { .window_us = window_h * 3600 * USEC_PER_SEC };
@@ -176,6 +188,7 @@ int messages_command(const struct config *cfg)
 	log_info(ROLE, "stopping on %s", strsignal(sig));
 	mq_sub_close(sub);
 	asrun_stop(asrun);
+	listeners_stop(sampler);
 	publisher_release(&pub);
 	mq_close(mq);
 	db_close(db);

@@ -4,9 +4,12 @@
  * compiled schedule (src/messages/publisher.h): at start, when told the
  * schedule may have changed (core subject onair.schedule.changed,
  * debounced), and every messages.interval seconds so that the window
- * rolls forward; and it takes the playout events into the as-run log
- * (src/messages/asrun.h) on a thread of its own. Settings: database.url, nats.url, messages.publish,
- * messages.interval, messages.window_hours.
+ * rolls forward; it takes the playout events into the as-run log
+ * (src/messages/asrun.h) on a thread of its own; and it counts Icecast
+ * listeners (src/messages/listeners.h) when messages.icecast_status names
+ * the servers. Settings: database.url, nats.url, messages.publish,
+ * messages.interval, messages.window_hours, messages.icecast_status,
+ * messages.listeners_interval.
  */
 #ifndef ONAIR_MESSAGES_CMD_H
 #define ONAIR_MESSAGES_CMD_H
