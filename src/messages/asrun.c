@@ -192,6 +192,20 @@ static int live_disconnected(struct db *db, const struct proto_event *e)
 				 DB_T(proto_live_input_name(e->input))));
 }
 
+/* A heartbeat's HLS listener count, at its second. */
+static int heartbeat(struct db *db, const struct proto_event *e)
+{
+	if (!e->hls_reported)
+		return 0;
+	char output[96];
+	snprintf(output, sizeof(output), "hls:%s", e->instance);
+	return db_exec(db,
+		       "INSERT INTO listener_counts (output, at, listeners) VALUES ($1, $2, $3)"
+		       " ON CONFLICT (output, at) DO NOTHING",
+		       DB_PARAMS(DB_T(output), DB_I(e->at - time_floor_mod(e->at, USEC_PER_SEC)),
+				 DB_I(e->hls_listeners)));
+}
+
 int asrun_apply(struct db *db, const char *json, size_t len, int64_t now,
 		struct asrun_result *out)
 {
@@ -221,6 +235,9 @@ int asrun_apply(struct db *db, const char *json, size_t len, int64_t now,
 			break;
 		case PROTO_EV_LIVE_DISCONNECTED:
 			r = live_disconnected(db, &e);
+			break;
+		case PROTO_EV_HEARTBEAT:
+			r = heartbeat(db, &e);
 			break;
 		default:
 			break;

@@ -17,6 +17,8 @@
  *                  reached playout) gets a row of its own with that reason.
  *   live_connected / live_disconnected
  *                  a live_sessions row per connection, opened and closed.
+ *   heartbeat      with hls_listeners: a listener_counts row for the
+ *                  output "hls:<instance>" at the heartbeat's second.
  *   anything else  kept in playout_events only (per instance, for
  *                  diagnosis: source changes, outputs, errors, heartbeats).
  *

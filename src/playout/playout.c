@@ -24,6 +24,7 @@
 #include "mq/mq.h"
 #include "playout/event_log.h"
 #include "playout/hls_http.h"
+#include "playout/hls_listeners.h"
 #include "playout/liq_ctl.h"
 #include "playout/liq_proc.h"
 #include "playout/liq_script.h"
@@ -38,6 +39,8 @@
 #define PATH_LEN 1024
 /* Warn about a file not in the cache this long before its item. */
 #define MISSING_WARNING_US (600 * USEC_PER_SEC)
+/* HLS listeners: clients that fetched a segment within this long. */
+#define HLS_LISTENER_WINDOW_US (60 * USEC_PER_SEC)
 
 const struct config_key playout_config_keys[] = {
 	CLI_COMMON_KEYS,
@@ -104,6 +107,7 @@ struct playout {
 	int liq_failures;
 	struct log_tail tail;
 	struct hls_http *hls;
+	struct hls_listeners hls_listeners;	/* set up when hls runs */
 	enum proto_source source;
 	int64_t on_air_item;
 	/* Per live input: a disconnect was reported and no connect since
@@ -1118,6 +1122,14 @@ static int set_paths(struct playout *p, const char *self_path)
 	return 0;
 }
 
+/* The HLS server served a segment to client (from a server thread). */
+static void on_hls_segment(void *userdata, const char *client, const char *name)
+{
+	struct playout *p = userdata;
+	(void)name;
+	hls_listeners_note(&p->hls_listeners, client, time_mono_us());
+}
+
 static int playout_open(struct playout *p, const struct config *cfg, const char *self_path)
 {
 	memset(p, 0, sizeof(*p));
@@ -1197,12 +1209,16 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 	int64_t hls_port = 0;
 	config_get_int(cfg, "hls.port", 0, 65535, &hls_port);
 	if (hls_port > 0) {
+		hls_listeners_init(&p->hls_listeners);
 		struct hls_http_options ho = { .dir = p->hls_dir,
 					       .address = config_get(cfg, "hls.address"),
-					       .port = (uint16_t)hls_port };
+					       .port = (uint16_t)hls_port,
+					       .on_segment = on_hls_segment,
+					       .userdata = p };
 		if ((r = hls_http_start(&p->hls, &ho)) < 0) {
 			log_error(COMPONENT, "HLS server on port %d: %s", (int)hls_port,
 				  onair_strerror(r));
+			hls_listeners_release(&p->hls_listeners);
 			return r;
 		}
 		log_info(COMPONENT, "HLS at http://%s:%d/hls/live.m3u8", ho.address,
@@ -1254,7 +1270,10 @@ static void playout_close(struct playout *p)
 		log_info(COMPONENT, "leaving Liquidsoap (pid %d) running", (int)p->liq.pid);
 	liq_ctl_release(&p->ctl);
 	log_tail_release(&p->tail);
-	hls_http_stop(p->hls);
+	if (p->hls) {
+		hls_http_stop(p->hls);
+		hls_listeners_release(&p->hls_listeners);
+	}
 	event_log_close(p->events);
 	mq_watch_close(p->watch);
 	mq_close(p->mq);
@@ -1314,6 +1333,11 @@ static void tick(struct playout *p)
 	}
 	if (mono >= p->next_heartbeat) {
 		struct proto_event e = { .kind = PROTO_EV_HEARTBEAT, .at = now, .source = p->source };
+		if (p->hls) {
+			e.hls_reported = true;
+			e.hls_listeners = (int64_t)hls_listeners_count(&p->hls_listeners, mono,
+								       HLS_LISTENER_WINDOW_US);
+		}
 		emit(p, &e);
 		p->next_heartbeat = mono + 30 * USEC_PER_SEC;
 	}

@@ -93,6 +93,9 @@ int proto_event_validate(const struct proto_event *e, struct proto_error *err)
 		return rc;
 	if (e->kind == PROTO_EV_ITEM_STARTED && (rc = pv_metadata(&e->meta, "", err)) < 0)
 		return rc;
+	if (e->kind == PROTO_EV_HEARTBEAT && e->hls_reported &&
+	    (rc = pv_range(e->hls_listeners, 0, PROTO_LISTENERS_MAX, "", "hls_listeners", err)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -150,6 +153,15 @@ static int read_event(json_t *root, struct proto_event *e, struct proto_error *e
 		return rc;
 	if (e->kind == PROTO_EV_ITEM_STARTED && (rc = jr_metadata(root, "", &e->meta, err)) < 0)
 		return rc;
+	if (e->kind == PROTO_EV_HEARTBEAT) {
+		json_t *n = json_object_get(root, "hls_listeners");
+		if (n && !json_is_null(n)) {
+			if ((rc = jr_int(root, "", "hls_listeners", true, INT64_MIN, INT64_MAX,
+					 &e->hls_listeners, err)) < 0)
+				return rc;
+			e->hls_reported = true;
+		}
+	}
 	return 0;
 }
 
@@ -208,6 +220,8 @@ int proto_event_encode(const struct proto_event *e, struct buf *out)
 		jw_string_opt(&w, "message", e->message);
 	if (e->kind == PROTO_EV_ITEM_STARTED)
 		jw_metadata(&w, "metadata", &e->meta);
+	if (e->kind == PROTO_EV_HEARTBEAT && e->hls_reported)
+		jw_int(&w, "hls_listeners", e->hls_listeners);
 	jw_object_end(&w);
 	return jw_finish(&w);
 }

@@ -58,6 +58,7 @@
 #define PROTO_LIVE_USERS_MAX 1000u
 #define PROTO_STRING_MAX 1024u		/* any short text field, bytes */
 #define PROTO_URL_MAX 4096u
+#define PROTO_LISTENERS_MAX INT64_C(1000000000)	/* a listener count */
 #define PROTO_ERR_MAX 256u		/* size of struct proto_error text */
 /* Longest duration, us (10^9 s, about 31.7 years): every value up to it
  * survives the trip through seconds as a JSON number exactly. */
@@ -275,6 +276,9 @@ struct proto_event {
 	char *message;
 	/* metadata of the item (ITEM_STARTED, optional) */
 	struct proto_metadata meta;
+	/* HEARTBEAT, optional: distinct HLS listeners in the last minute */
+	bool hls_reported;	/* hls_listeners is set */
+	int64_t hls_listeners;	/* 0..PROTO_LISTENERS_MAX */
 };
 
 /* Decode, validate, encode and release as for the snapshot: decode gives

@@ -175,6 +175,22 @@ static void test_rules(void **state)
 	assert_int_equal(q(db, "SELECT COUNT(*) FROM as_run WHERE schedule_item_id IS NULL"
 			       " AND title = 'Gone'", NULL, 0), 1);
 
+	/* Heartbeats: an HLS listener count becomes a sample; one without
+	 * (no HLS) does not. */
+	struct proto_event hb = { .instance = "a", .seq = 12, .at = T0 + 40 * MIN + 250000,
+				  .kind = PROTO_EV_HEARTBEAT, .source = PROTO_SRC_SCHEDULE,
+				  .hls_reported = true, .hls_listeners = 17 };
+	apply(db, &hb, false);
+	apply(db, &hb, true);
+	hb.seq = 13;
+	hb.hls_reported = false;
+	apply(db, &hb, false);
+	assert_int_equal(q(db, "SELECT COUNT(*) FROM listener_counts", NULL, 0), 1);
+	assert_int_equal(q(db, "SELECT listeners FROM listener_counts WHERE output = 'hls:a'"
+			       " AND at = $1",
+			   DB_PARAMS(DB_I(T0 + 40 * MIN))),
+			 17);
+
 	/* Not an event: refused with the reason, nothing stored. */
 	struct asrun_result res;
 	assert_int_equal(asrun_apply(db, "{\"type\":\"event\"}", 16, T0, &res), -EINVAL);
