@@ -11,12 +11,14 @@
 #include "common/runtime.h"
 #include "mq/mq.h"
 #include "onair/analyze_cmd.h"
+#include "onair/import_cmd.h"
 #include "onair/messages_cmd.h"
 #include "onair/migrate.h"
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
 #include "onair/role.h"
 #include "onair/schedule_cmd.h"
+#include "onair/user_cmd.h"
 
 static const struct config_key onair_keys[] = {
 	CLI_COMMON_KEYS,
@@ -25,6 +27,7 @@ static const struct config_key onair_keys[] = {
 	  "sqlite:///path/file.db or postgresql://user@host/db" },
 	{ "storage.path", "/var/lib/onair/media", "media directory" },
 	{ "worker.parallelism", "0", "analysis tasks at once (0 = number of cores)" },
+	{ "worker.max_attempts", "5", "attempts of a task before it fails for good" },
 	{ "messages.publish", "true", "whether onair messages publishes the compiled schedule" },
 	{ "messages.interval", "60", "seconds between two compilations without a change" },
 	{ "messages.window_hours", "48", "hours of schedule in each snapshot" },
@@ -47,6 +50,12 @@ static const char usage[] =
 	"  playout COMMAND   send a command to playout: status, skip, reload,\n"
 	"              source NAME on|off, disconnect main|show (see 'onair playout')\n"
 	"  analyze FILE...  analyse media files, one JSON line each (see 'onair analyze -h')\n"
+	"  import DIR...  store, add and analyse the audio files of directories\n"
+	"              (see 'onair import -h')\n"
+	"  enqueue-analysis FILE_ID...\n"
+	"              queue the analysis of library files for the worker\n"
+	"  user add|passwd|disable|enable|list\n"
+	"              the station's accounts (see 'onair user -h')\n"
 	"  schedule    compile the schedule of a window and print the snapshot\n"
 	"              (see 'onair schedule -h')\n"
 	"  publish-snapshot FILE\n"
@@ -107,10 +116,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = migrate_run(&cli.config);
+	} else if (strcmp(cmd, "user") == 0) {
+		code = user_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "schedule") == 0) {
 		code = schedule_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "analyze") == 0) {
 		code = analyze_command(&cli.config, cli.argc, cli.argv);
+	} else if (strcmp(cmd, "import") == 0) {
+		code = import_command(&cli.config, cli.argc, cli.argv);
+	} else if (strcmp(cmd, "enqueue-analysis") == 0) {
+		code = enqueue_analysis_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "config") == 0) {
 		config_dump(&cli.config, stdout);
 		code = EXIT_SUCCESS;

@@ -83,6 +83,49 @@ check "onair schedule --hours 0 exits 2" exit_code 2 env ONAIR_DATABASE_URL="$db
 check "onair schedule on a missing database exits 1" exit_code 1 env \
 	ONAIR_DATABASE_URL="sqlite://$tmp/no/such/dir.db" "$onair" schedule
 
+# onair user: accounts with Argon2id passwords, no default account.
+udb="sqlite://$tmp/users.db"
+user() { env ONAIR_DATABASE_URL="$udb" "$onair" user "$@"; }
+check "onair user add reads the password from stdin" exit_code 0 \
+	bash -c "printf 'correct horse\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add ann --role admin"
+check "onair user add refuses a name taken (any case)" exit_code 1 \
+	bash -c "printf 'correct horse\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add ANN --role host"
+check "the refusal says why" contains "$tmp/err" "a user named 'ANN' already exists"
+check "onair user add refuses a short password" exit_code 2 \
+	bash -c "printf 'short\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add bob --role host"
+check "onair user add refuses an unknown role" exit_code 2 \
+	bash -c "printf 'correct horse\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add bob --role king"
+check "onair user add refuses a name with a slash" exit_code 2 \
+	bash -c "printf 'correct horse\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add 'a/b' --role host"
+check "onair user add without a password exits 2" exit_code 2 user add bob --role host </dev/null
+check "onair user add a host" exit_code 0 \
+	bash -c "printf 'battery staple\n' | ONAIR_DATABASE_URL='$udb' '$onair' user add dj --role host"
+check "onair user list" exit_code 0 user list
+check "the list shows both" bash -c "grep -q '^ann .*admin' '$tmp/out' && grep -q '^dj .*host' '$tmp/out'"
+check "the password is stored as an Argon2id hash" bash -c \
+	"sqlite3 '$tmp/users.db' \"SELECT password_hash FROM users WHERE name = 'ann'\" | grep -q '^\\\$argon2id\\\$'"
+check "onair user passwd" exit_code 0 \
+	bash -c "printf 'another secret\n' | ONAIR_DATABASE_URL='$udb' '$onair' user passwd ann"
+check "onair user passwd of nobody exits 1" exit_code 1 \
+	bash -c "printf 'another secret\n' | ONAIR_DATABASE_URL='$udb' '$onair' user passwd nobody"
+check "onair user disable" exit_code 0 user disable dj
+check "a disabled account is listed as such" bash -c "'$onair' user list >/dev/null 2>&1; \
+	ONAIR_DATABASE_URL='$udb' '$onair' user list | grep -q '^dj .*disabled'"
+check "the audit log has each change" bash -c \
+	"[ \"\$(sqlite3 '$tmp/users.db' 'SELECT COUNT(*) FROM audit_log')\" = 4 ]"
+# The admin may broadcast on both live inputs: the compiled snapshot
+# carries the account with its hash (the disabled host is left out).
+check "onair schedule on the accounts' database" exit_code 0 env ONAIR_DATABASE_URL="$udb" \
+	"$onair" schedule --hours 1 --quiet
+check "the snapshot's live inputs carry the admin, not the disabled host" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k in ("main", "show"):
+    names = [u["name"] for u in s["live"][k]["users"]]
+    assert names == ["ann"], (k, names)
+    assert s["live"][k]["users"][0]["password_hash"].startswith("$argon2id$")
+' "$tmp/out"
+
 # The play block never links a database library.
 ldd "$playout" >"$tmp/ldd"
 check "onair-playout links no SQLite" bash -c "! grep -qi sqlite '$tmp/ldd'"
