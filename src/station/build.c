@@ -473,7 +473,9 @@ static int list_targets(struct db *db, int64_t from, int64_t to, int64_t now,
 			 " i.built_at, s.autoplaylist_id, s.autoplaylist_repeat,"
 			 " s.intro_playlist_id, s.outro_playlist_id, s.updated_at"
 			 " FROM show_instances i JOIN shows s ON s.id = i.show_id"
-			 " WHERE i.starts_at >= $1 AND i.starts_at < $2 AND i.starts_at > $3"
+			 " WHERE i.starts_at < $2 AND i.ends_at > $1 AND i.ends_at > $3"
+			 " AND (i.starts_at > $3 OR (i.built_at IS NULL AND NOT EXISTS"
+			 "  (SELECT 1 FROM schedule_items si WHERE si.instance_id = i.id)))"
 			 " AND (i.linked_to IS NOT NULL OR i.rebroadcast_of IS NOT NULL"
 			 "  OR s.autoplaylist_id IS NOT NULL)"
 			 " ORDER BY i.starts_at, i.id",

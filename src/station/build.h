@@ -20,8 +20,12 @@
  *     playlist at the end (origin 'autoplaylist'); built once, and again
  *     when the show's settings change.
  *
- * An instance that is on air or over is never touched. Items a user
- * placed are never replaced. docs/internals/scheduling.md has examples.
+ * An instance that is over is never touched, nor one on air that has
+ * items or was built before; an instance on air that is empty and was
+ * never built (the station just started, or the autoplaylist was just
+ * set) is built, and playout joins its current item part-way. Items a
+ * user placed are never replaced. docs/internals/scheduling.md has
+ * examples.
  */
 #ifndef ONAIR_STATION_BUILD_H
 #define ONAIR_STATION_BUILD_H
@@ -83,7 +87,8 @@ struct build_report {
 };
 
 /*
- * Build the instances that start in [from, to) and after now, as above;
+ * Build the instances that overlap [from, to) and have not started by
+ * now (or are on air, empty and never built), as above;
  * seed makes random smart blocks repeatable (each instance derives its
  * own from it). One transaction per instance: an instance that fails is
  * counted, described, and the others are still built. 0, or an error of

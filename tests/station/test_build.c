@@ -271,6 +271,17 @@ static void test_autoplaylist(void **state)
 	assert_int_equal(build_window(db, T0, T0 + 24 * H, NOW, 2, &rep), 0);
 	assert_int_equal(rep.autoplaylist, 0);
 
+	/* An instance already on air: built when it is empty and was never
+	 * built (a station that just started), not once it has content. */
+	int64_t on_air = fixture_instance(db, show, NOW - 10 * MIN, NOW + 50 * MIN);
+	assert_int_equal(build_window(db, NOW - H, NOW + H, NOW, 4, &rep), 0);
+	assert_int_equal(rep.autoplaylist, 1);
+	assert_true(count_items(db, on_air, "autoplaylist") > 0);
+	fixture_exec(db, "UPDATE shows SET updated_at = $1 WHERE id = $2",
+		     DB_PARAMS(DB_I(INT64_MAX / 2 - 1), DB_I(show)));
+	assert_int_equal(build_window(db, NOW - H, NOW + H, NOW, 5, &rep), 0);
+	assert_int_equal(rep.autoplaylist, 0);
+
 	/* Without repeat, the body plays once. */
 	fixture_exec(db,
 		     "UPDATE shows SET autoplaylist_repeat = $1, intro_playlist_id = NULL,"
