@@ -12,6 +12,7 @@
 #include "common/runtime.h"
 #include "common/timeutil.h"
 #include "mq/mq.h"
+#include "worker/taskloop.h"
 
 static void on_mq_state(void *userdata, bool connected)
 {
@@ -24,6 +25,8 @@ static void on_mq_state(void *userdata, bool connected)
 
 int role_run(const char *name, const struct config *cfg)
 {
+	if (strcmp(name, "worker") == 0)
+		return taskloop_run(cfg);
 	char conn_name[128];
 	const char *configured = config_get(cfg, "nats.name");
 	char host[64] = "localhost";

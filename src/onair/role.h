@@ -8,7 +8,8 @@
 #include "common/config.h"
 
 /* Run role name ("api", "worker" or "messages") with settings cfg until a
- * stop signal. Returns the process exit code. */
+ * stop signal ("worker" is worker/taskloop.h's taskloop_run). Returns the
+ * process exit code. */
 int role_run(const char *name, const struct config *cfg);
 
 #include "common/banned.h"
