@@ -5,12 +5,12 @@
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
-libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev
+libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libxml2-dev
 libsqlite3-dev libpq-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"
 test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema
 postgresql sqlite3"
-run_pkgs="nats-server liquidsoap icecast2 ffmpeg"
+run_pkgs="nats-server liquidsoap icecast2 ffmpeg sqlite3"
 
 case "${1:-all}" in
 build) pkgs="$build_pkgs" ;;
