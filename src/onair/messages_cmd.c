@@ -22,6 +22,7 @@
 #include "messages/listeners.h"
 #include "messages/publisher.h"
 #include "mq/mq.h"
+#include "worker/podcast.h"
 
 #define ROLE "messages"
 /* How often the loop looks at its flags. */
@@ -30,6 +31,8 @@
  * edits makes one publication), and at the latest after DEBOUNCE_MAX_US. */
 #define DEBOUNCE_QUIET_US (150 * USEC_PER_MSEC)
 #define DEBOUNCE_MAX_US (600 * USEC_PER_MSEC)
+/* How often the podcasts due for a poll are queued for the workers. */
+#define PODCASTS_EVERY_US (60 * USEC_PER_SEC)
 
 struct messages {
 	atomic_bool changed;		/* a notification arrived */
@@ -150,7 +153,7 @@ int messages_command(const struct config *cfg)
 	publisher_init(&pub, &po);
 	struct mq_sub *sub = NULL;
 	bool ready = false, failing = false;
-	int64_t next_timer = 0;
+	int64_t next_timer = 0, next_podcasts = 0;
 	int sig = 0;
 	while (sig == 0) {
 		if (!ready && mq_connected(mq)) {
@@ -182,6 +185,15 @@ int messages_command(const struct config *cfg)
 				next_timer = time_mono_us() +
 					     (failing ? 5 * USEC_PER_SEC : interval_s * USEC_PER_SEC);
 			}
+		}
+		if (ready && t >= next_podcasts) {
+			size_t queued = 0;
+			r = podcast_enqueue_due(db, mq, time_now_us(), &queued);
+			if (r < 0)
+				log_warn(ROLE, "queueing podcast polls failed: %s", onair_strerror(r));
+			else if (queued)
+				log_info(ROLE, "%zu podcast poll%s queued", queued, queued == 1 ? "" : "s");
+			next_podcasts = t + PODCASTS_EVERY_US;
 		}
 		sig = runtime_wait_signal(TICK_US);
 	}

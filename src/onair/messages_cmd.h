@@ -7,7 +7,8 @@
  * rolls forward; it takes the playout events into the as-run log
  * (src/messages/asrun.h) on a thread of its own; and it counts Icecast
  * listeners (src/messages/listeners.h) when messages.icecast_status names
- * the servers. Settings: database.url, nats.url, messages.publish,
+ * the servers; and every minute it queues the podcast polls that are due
+ * (podcast_enqueue_due) for the workers. Settings: database.url, nats.url, messages.publish,
  * messages.interval, messages.window_hours, messages.icecast_status,
  * messages.listeners_interval.
  */

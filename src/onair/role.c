@@ -12,6 +12,7 @@
 #include "common/runtime.h"
 #include "common/timeutil.h"
 #include "mq/mq.h"
+#include "worker/podcast_tasks.h"
 #include "worker/taskloop.h"
 
 static void on_mq_state(void *userdata, bool connected)
@@ -25,8 +26,11 @@ static void on_mq_state(void *userdata, bool connected)
 
 int role_run(const char *name, const struct config *cfg)
 {
-	if (strcmp(name, "worker") == 0)
+	if (strcmp(name, "worker") == 0) {
+		if (podcast_tasks_register() < 0)
+			return EXIT_FAILURE;
 		return taskloop_run(cfg);
+	}
 	char conn_name[128];
 	const char *configured = config_get(cfg, "nats.name");
 	char host[64] = "localhost";
