@@ -2,7 +2,8 @@
 # Start a whole onair station on this machine, in the foreground, until
 # Ctrl-C: NATS with JetStream, Icecast, the create block's roles (messages,
 # worker, api) and one playout instance driving Liquidsoap, on air with
-# generated demo content. State lives in .run/ (kept between runs).
+# demo content in its library and schedule. State lives in .run/ (kept
+# between runs).
 # Usage: scripts/run-station.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,24 +92,61 @@ fi
 pids+=($!)
 wait_port "$icecast_port" "Icecast"
 
-# 3. Demo content and a day of schedule. (The schedule compiler of the
-#    create block is not there yet: this snapshot stands in for it.)
+# 3. The demo station in the database: the demo pieces imported into the
+#    library (analysed like any upload), a show that runs all day with an
+#    autoplaylist of them, the station loop as fallback, a DJ account.
+#    onair messages compiles and publishes the schedule from it.
 echo "onair: preparing demo content..."
 scripts/demo-content.sh "$state/demo"
-dj_hash=$(printf '%s\n' "$dj_password" | "$playout" hash-password)
-items=()
-pieces=("Morning Bells" "Harbour Lights" "Slow River" "Night Train")
-for ((i = 0; i < 1700; i++)); do
-	items+=("$state/demo/${pieces[i % 4]}.mp3,title=${pieces[i % 4]},artist=onair demo,fade_in=0.5,fade_out=1.5,crossfade=1")
-done
-python3 tests/tools/make_snapshot.py --start "now+0" --revision "$(date +%s)" \
-	--station "onair demo" --media-dir "$state/media-src" --window-hours 24 \
-	--fallback "$state/demo/Station Loop.mp3" --live-user "dj:$dj_hash" --live-fade 2 \
-	"${items[@]}" >"$state/demo-snapshot.json"
-
 export ONAIR_NATS_URL=nats://127.0.0.1:$nats_port
 export ONAIR_DATABASE_URL=sqlite://$state/onair.db
 export ONAIR_STORAGE_PATH=$state/media
+"$onair" migrate >/dev/null
+"$onair" import "$state/demo" >"$state/import.log" 2>&1 ||
+	{ echo "onair: importing the demo content failed (see $state/import.log)" >&2; exit 1; }
+# Playout reads media by content hash from media-src (the web API does
+# not serve library files yet).
+for f in "$state"/demo/*.mp3; do
+	h=$(sha256sum "$f" | cut -c1-64)
+	[ -e "$state/media-src/$h" ] || cp "$f" "$state/media-src/$h"
+done
+if ! "$onair" user list 2>/dev/null | grep -q '^dj '; then
+	printf '%s\n' "$dj_password" | "$onair" user add dj --role program_manager \
+		--display-name "Demo DJ" >/dev/null
+fi
+sqlite3 "$state/onair.db" <<'SQL'
+BEGIN;
+UPDATE station_settings SET name = 'onair demo', default_fade_in_us = 500000,
+ default_fade_out_us = 1500000, default_crossfade_us = 1000000 WHERE id = 1;
+INSERT INTO playlists (name, description, created_at, updated_at)
+ SELECT 'Demo rotation', 'The four demo pieces', 0, 0
+ WHERE NOT EXISTS (SELECT 1 FROM playlists WHERE name = 'Demo rotation');
+INSERT INTO playlists (name, description, created_at, updated_at)
+ SELECT 'Station fallback', 'What plays when nothing is scheduled', 0, 0
+ WHERE NOT EXISTS (SELECT 1 FROM playlists WHERE name = 'Station fallback');
+INSERT INTO playlist_items (playlist_id, position, file_id)
+ SELECT p.id, f.id, f.id FROM playlists p, files f
+ WHERE p.name = 'Demo rotation' AND f.title <> 'Station Loop' AND f.import_status = 'ready'
+ AND NOT EXISTS (SELECT 1 FROM playlist_items i WHERE i.playlist_id = p.id AND i.file_id = f.id);
+INSERT INTO playlist_items (playlist_id, position, file_id)
+ SELECT p.id, 0, f.id FROM playlists p, files f
+ WHERE p.name = 'Station fallback' AND f.title = 'Station Loop' AND f.import_status = 'ready'
+ AND NOT EXISTS (SELECT 1 FROM playlist_items i WHERE i.playlist_id = p.id);
+UPDATE station_settings SET fallback_playlist_id =
+ (SELECT id FROM playlists WHERE name = 'Station fallback') WHERE id = 1;
+INSERT INTO shows (name, description, live_input, autoplaylist_id, autoplaylist_repeat,
+ created_at, updated_at)
+ SELECT 'onair demo', 'The demo rotation, all day', 'any', p.id, TRUE, 0, 0
+ FROM playlists p WHERE p.name = 'Demo rotation'
+ AND NOT EXISTS (SELECT 1 FROM shows WHERE name = 'onair demo');
+INSERT INTO show_recurrences (show_id, frequency, weekdays, start_date, start_time,
+ duration_us, timezone, created_at, updated_at)
+ SELECT s.id, 'weekly', 127, '2026-01-01', '00:00', 86400000000, 'UTC', 0, 0
+ FROM shows s WHERE s.name = 'onair demo'
+ AND NOT EXISTS (SELECT 1 FROM show_recurrences r WHERE r.show_id = s.id);
+COMMIT;
+SQL
+
 export ONAIR_PLAYOUT_STATE_DIR=$state/playout
 export ONAIR_PLAYOUT_INSTANCE=${ONAIR_PLAYOUT_INSTANCE:-local}
 export ONAIR_PLAYOUT_MEDIA_URL="file://$state/media-src/{hash}"
@@ -116,13 +154,7 @@ export ONAIR_ICECAST_PORT=$icecast_port
 export ONAIR_ICECAST_PASSWORD=$icecast_source
 export ONAIR_HARBOR_PORT=$harbor_port
 export ONAIR_HLS_PORT=$hls_port
-# The demo schedule is the generated snapshot published below: the demo
-# pieces are not in the library yet (playout fetches library media from
-# the web API, which does not serve it yet), so onair messages must not
-# replace it with the compiled, empty schedule of the demo database.
-export ONAIR_MESSAGES_PUBLISH=false
-
-"$onair" publish-snapshot "$state/demo-snapshot.json" >/dev/null
+export ONAIR_MESSAGES_ICECAST_STATUS=http://127.0.0.1:$icecast_port/status-json.xsl
 
 # 4. The create block's roles, then playout.
 "$onair" messages 2>>"$state/onair.log" &
@@ -151,6 +183,9 @@ onair is on air (state and logs in $state).
                      (e.g. ffmpeg -re -i song.mp3 -c:a libmp3lame -f mp3
                       -content_type audio/mpeg icecast://dj:$dj_password@127.0.0.1:$harbor_port/show)
   Icecast admin:     http://127.0.0.1:$icecast_port/admin/  (admin / $icecast_admin)
+  The schedule:      ONAIR_DATABASE_URL=$ONAIR_DATABASE_URL $onair schedule --hours 24 >/dev/null
+                     (the demo show runs all day from its autoplaylist;
+                      the database is $state/onair.db)
 
   Not yet available: the web app and web API (see README, "Status").
 Press Ctrl-C to stop.

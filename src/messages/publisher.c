@@ -16,6 +16,10 @@
 
 #define DEFAULT_WINDOW (INT64_C(48) * 3600 * 1000000)
 #define DEFAULT_STEP (INT64_C(3600) * 1000000)
+/* How far before the window instances are made: a show that started up
+ * to this long ago and is still on air is in the snapshot even on a
+ * station's first publication. */
+#define PUBLISHER_LOOKBACK_US (INT64_C(48) * 3600 * 1000000)
 
 void publisher_init(struct publisher *p, const struct publisher_options *o)
 {
@@ -95,8 +99,11 @@ int publisher_pass(struct publisher *p, struct db *db, struct mq *mq, int64_t no
 	out->window_end = to;
 	out->revision = p->revision;
 
+	/* Instances are made for the occurrences that start in the range:
+	 * reach back far enough to make the one on air now as well. */
 	struct instances_report ir;
-	int r = instances_materialise(db, from, to, now, p->o.zoneinfo_dir, &ir);
+	int r = instances_materialise(db, from - PUBLISHER_LOOKBACK_US, to, now, p->o.zoneinfo_dir,
+				      &ir);
 	if (r < 0)
 		return fail(out, r, "making the show instances", db_errmsg(db));
 	instances_report_release(&ir);
@@ -105,25 +112,49 @@ int publisher_pass(struct publisher *p, struct db *db, struct mq *mq, int64_t no
 	if (r < 0)
 		return fail(out, r, "building the shows", db_errmsg(db));
 
+	/* The snapshot must fit in one message of the queue: when it does
+	 * not, the window is shortened (the compiler ends it where the first
+	 * item left out starts) until it does. */
+	size_t max_bytes = mq_max_payload(mq);
+	if (max_bytes > PROTO_MESSAGE_MAX)
+		max_bytes = PROTO_MESSAGE_MAX;
 	struct proto_snapshot s;
-	struct compile_report cr;
-	struct compile_options co = { .from = from, .to = to, .now = now,
-				      .revision = p->revision + 1 };
-	char err[256] = "";
-	r = compile_snapshot(db, &co, &s, &cr, err, sizeof(err));
-	if (r < 0)
-		return fail(out, r, "compiling the schedule", err);
-	out->items = s.n_items;
-	out->gaps = cr.n_gaps;
-	compile_report_release(&cr);
-
 	struct buf now_text, wire;
 	buf_init(&now_text, PROTO_MESSAGE_MAX);
 	buf_init(&wire, PROTO_MESSAGE_MAX);
-	r = canonical(&s, &now_text);
-	if (r < 0) {
-		fail(out, r, "encoding the schedule", "it is over the protocol's size limit");
-		goto out_release;
+	size_t max_items = 0;
+	for (int attempt = 0;; attempt++) {
+		struct compile_report cr;
+		struct compile_options co = { .from = from, .to = to, .now = now,
+					      .revision = p->revision + 1, .max_items = max_items };
+		char err[256] = "";
+		r = compile_snapshot(db, &co, &s, &cr, err, sizeof(err));
+		if (r < 0) {
+			fail(out, r, "compiling the schedule", err);
+			buf_release(&now_text);
+			buf_release(&wire);
+			return r;
+		}
+		out->items = s.n_items;
+		out->gaps = cr.n_gaps;
+		out->window_end = s.window_end;
+		compile_report_release(&cr);
+		r = canonical(&s, &now_text);
+		if (r == 0 && now_text.len + 64 <= max_bytes)
+			break;
+		if (s.n_items < 2 || attempt == 8) {
+			fail(out, -EMSGSIZE, "encoding the schedule",
+			     "it does not fit in a message of the queue even for a short window");
+			r = -EMSGSIZE;
+			goto out_release;
+		}
+		/* Keep the share of items that fits, with some room. */
+		double share = r == 0 ? (double)max_bytes / (double)(now_text.len + 64) : 0.5;
+		max_items = (size_t)((double)s.n_items * share * 0.9);
+		if (max_items < 1)
+			max_items = 1;
+		out->shortened = true;
+		proto_snapshot_release(&s);
 	}
 	if (p->known && now_text.len == p->last.len &&
 	    memcmp(now_text.data, p->last.data, now_text.len) == 0)

@@ -5,7 +5,11 @@
  * revision — only when it differs from what the bucket holds.
  *
  * The window starts at now rounded down to step_us (an hour by default)
- * and lasts window_us (48 hours), so that it rolls forward once an hour
+ * and lasts window_us (48 hours) — less when the snapshot would not fit
+ * in one message of the queue (mq_max_payload: 1 MiB unless the NATS
+ * server is configured otherwise): then it ends where the first item
+ * that does not fit starts, and playout plays the fallback after it
+ * until the next publication. It rolls forward once an hour
  * and an unchanged schedule is not republished on every pass. "Differs"
  * compares the encoded snapshots without their revision and generation
  * time (the encoding is deterministic).
@@ -56,7 +60,9 @@ struct publisher_result {
 	uint64_t revision;	/* the revision in force after the pass */
 	size_t items;		/* items in the compiled snapshot */
 	size_t gaps;		/* gaps reported by the compiler */
-	int64_t window_start, window_end;
+	int64_t window_start, window_end;	/* as published */
+	bool shortened;		/* the window was cut so that the snapshot fits in one
+				   message of the queue (mq_max_payload) */
 	int64_t took_us;	/* time the pass took */
 	char err[256];		/* why a pass failed */
 };

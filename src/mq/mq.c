@@ -453,6 +453,12 @@ bool mq_connected(struct mq *mq)
 	return mq && mq->nc && natsConnection_Status(mq->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
+size_t mq_max_payload(struct mq *mq)
+{
+	int64_t n = mq && mq->nc && mq_connected(mq) ? natsConnection_GetMaxPayload(mq->nc) : 0;
+	return n > 0 ? (size_t)n : MQ_DEFAULT_MAX_PAYLOAD;
+}
+
 int mq_wait_connected(struct mq *mq, int64_t timeout_us)
 {
 	if (!mq)

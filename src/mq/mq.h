@@ -67,6 +67,10 @@ int mq_connect(struct mq **out, const struct mq_options *opts);
 void mq_close(struct mq *mq);
 /* True while the connection is up. */
 bool mq_connected(struct mq *mq);
+/* The largest message the server takes (its max_payload; 1 MiB unless
+ * configured), or MQ_DEFAULT_MAX_PAYLOAD while not connected. */
+#define MQ_DEFAULT_MAX_PAYLOAD ((size_t)1 << 20)
+size_t mq_max_payload(struct mq *mq);
 /* Wait up to timeout_us for the connection to be up: 0 or -ETIMEDOUT. */
 int mq_wait_connected(struct mq *mq, int64_t timeout_us);
 

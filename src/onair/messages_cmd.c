@@ -73,8 +73,10 @@ static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *
 	*failing = false;
 	if (res.published)
 		log_info(ROLE, "published schedule revision %" PRIu64 " (%zu items, %zu gaps, %s)"
-			       " in %" PRId64 " ms",
-			 res.revision, res.items, res.gaps, why, res.took_us / 1000);
+			       " in %" PRId64 " ms%s",
+			 res.revision, res.items, res.gaps, why, res.took_us / 1000,
+			 res.shortened ? "; the window was shortened to fit one message of the queue"
+				       : "");
 	else
 		log_debug(ROLE, "schedule unchanged (%s), revision %" PRIu64, why, res.revision);
 }

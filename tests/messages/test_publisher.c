@@ -164,6 +164,44 @@ static void test_queue_down(void **state)
 	db_close(db);
 }
 
+static void test_too_big_for_one_message(void **state)
+{
+	(void)state;
+	struct db *db = fixture_db();
+	struct mq *mq = connect_mq();
+	/* 6000 five-second items in the next 10 hours: about 2.5 MB encoded,
+	 * over the server's 1 MiB. */
+	int64_t inst = fixture_instance(db, fixture_show(db, "Jingles"), NOW, NOW + 10 * H);
+	int64_t file = fixture_file(db, "Jingle", "Station", 5 * S);
+	assert_int_equal(db_begin(db), 0);
+	for (int i = 0; i < 6000; i++)
+		fixture_exec(db,
+			     "INSERT INTO schedule_items (instance_id, position, starts_at, ends_at,"
+			     " kind, file_id) VALUES ($1, $2, $3, $4, 'file', $5)",
+			     DB_PARAMS(DB_I(inst), DB_I(i), DB_I(NOW + i * 5 * S),
+				       DB_I(NOW + (i + 1) * 5 * S), DB_I(file)));
+	assert_int_equal(db_commit(db), 0);
+	struct publisher p;
+	publisher_init(&p, NULL);
+	publisher_load(&p, mq);
+	struct publisher_result res;
+	pass_ok(&p, db, mq, NOW, &res);
+	assert_true(res.published);
+	assert_true(res.shortened);
+	assert_true(res.items > 100 && res.items < 6000);
+	uint64_t kv_rev;
+	struct proto_snapshot s;
+	bucket(mq, &s, &kv_rev);
+	assert_int_equal(s.n_items, res.items);
+	/* The window ends where the first item left out would start. */
+	assert_true(s.window_end == s.items[s.n_items - 1].end);
+	assert_true(s.window_end < NOW + 10 * H);
+	proto_snapshot_release(&s);
+	publisher_release(&p);
+	mq_close(mq);
+	db_close(db);
+}
+
 int main(int argc, char **argv)
 {
 	if (fixture_init(argc, argv) < 0)
@@ -175,6 +213,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_when_changed),
 		cmocka_unit_test(test_queue_down),
+		cmocka_unit_test(test_too_big_for_one_message),
 	};
 	int failed = cmocka_run_group_tests_name(fixture_group("publisher"), tests, NULL, NULL);
 	harness_nats_stop(&nats);
