@@ -1,3 +1,4 @@
+#include "common/error.h"
 #include "common/config.h"
 
 #include <ctype.h>
@@ -129,18 +130,6 @@ static char *trim(char *s)
 	return s;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Unquote a "..." value in place; false on a bad quote. */
 static bool unquote(char *v)
 {
@@ -169,7 +158,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		int e = errno;
-		set_err(err, errlen, "%s: %s", path, strerror(e));
+		(void)error_set(err, errlen, 0, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	char line[CONFIG_LINE_MAX + 2];
@@ -180,7 +169,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		lineno++;
 		size_t len = strlen(line);
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			set_err(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
+			(void)error_set(err, errlen, 0, "%s:%u: line longer than %d bytes", path, lineno,
 				CONFIG_LINE_MAX);
 			ret = -EINVAL;
 			goto out_close;
@@ -192,7 +181,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 			char *end = strchr(s, ']');
 			if (!end || end[1] != '\0' || end - s - 1 >= (long)sizeof(section) ||
 			    end == s + 1) {
-				set_err(err, errlen, "%s:%u: bad section header", path, lineno);
+				(void)error_set(err, errlen, 0, "%s:%u: bad section header", path, lineno);
 				ret = -EINVAL;
 				goto out_close;
 			}
@@ -202,7 +191,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		}
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			set_err(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			(void)error_set(err, errlen, 0, "%s:%u: expected 'key = value'", path, lineno);
 			ret = -EINVAL;
 			goto out_close;
 		}
@@ -210,14 +199,14 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		char *key = trim(s);
 		char *value = trim(eq + 1);
 		if (!unquote(value)) {
-			set_err(err, errlen, "%s:%u: bad quoting in value of '%s'", path, lineno,
+			(void)error_set(err, errlen, 0, "%s:%u: bad quoting in value of '%s'", path, lineno,
 				key);
 			ret = -EINVAL;
 			goto out_close;
 		}
 		char name[256];
 		if (!*section) {
-			set_err(err, errlen, "%s:%u: '%s' is outside any [section]", path, lineno,
+			(void)error_set(err, errlen, 0, "%s:%u: '%s' is outside any [section]", path, lineno,
 				key);
 			ret = -EINVAL;
 			goto out_close;
@@ -225,14 +214,14 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		snprintf(name, sizeof(name), "%s.%s", section, key);
 		struct config_value *v = find_value(c, name);
 		if (!v) {
-			set_err(err, errlen, "%s:%u: unknown setting '%s'", path, lineno, name);
+			(void)error_set(err, errlen, 0, "%s:%u: unknown setting '%s'", path, lineno, name);
 			ret = -EINVAL;
 			goto out_close;
 		}
 		set_value(v, value, CONFIG_FILE);
 	}
 	if (ferror(f)) {
-		set_err(err, errlen, "%s: read error", path);
+		(void)error_set(err, errlen, 0, "%s: read error", path);
 		ret = -EIO;
 	}
 out_close:

@@ -2,6 +2,8 @@
 #include "common/error.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *onair_strerror(int err)
@@ -23,4 +25,15 @@ const char *onair_strerror(int err)
 	/* strerrordesc_np is thread-safe and static. */
 	const char *s = strerrordesc_np(err);
 	return s ? s : "unknown error";
+}
+
+int error_set(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -8,8 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
 	while (len) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
@@ -32,7 +33,7 @@ int fs_write_atomic(const char *dir, const char *name, const void *data, size_t 
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
-	int r = write_all(fd, data, len);
+	int r = fs_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

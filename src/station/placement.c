@@ -66,23 +66,11 @@ struct inst {
 	int64_t version;	/* the content instance's version after the edit */
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int code,
-						       const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 static int db_fail(char *err, size_t errlen, int r)
 {
 	if (r == -EBUSY)
-		return fail(err, errlen, r, "the database is busy: try again");
-	return fail(err, errlen, r, "database error: %s", onair_strerror(r));
+		return error_set(err, errlen, r, "the database is busy: try again");
+	return error_set(err, errlen, r, "database error: %s", onair_strerror(r));
 }
 
 const char *placement_kind_name(enum placement_kind k)
@@ -207,7 +195,7 @@ static int load_slots(struct db *db, int64_t instance, struct slots *s, char *er
 	while (db_rows_next(rows)) {
 		if (s->n == PLACEMENT_ITEMS_MAX) {
 			db_rows_free(rows);
-			return fail(err, errlen, -E2BIG,
+			return error_set(err, errlen, -E2BIG,
 				    "show instance %" PRId64 " holds more than %u items", instance,
 				    PLACEMENT_ITEMS_MAX);
 		}
@@ -305,7 +293,7 @@ static int finish(struct db *db, int64_t instance, int64_t start, struct slots *
 		if (v->id == 0) {
 			r = insert_row(db, instance, (long)i, v, ids);
 			if (r == -ENOENT)
-				return fail(err, errlen, r,
+				return error_set(err, errlen, r,
 					    "a file, webstream, playlist or smart block of the "
 					    "items no longer exists");
 		} else if (v->old_instance != instance || v->old_position != (long)i ||
@@ -342,16 +330,16 @@ static int open_inst(struct db *db, int64_t now, int64_t id, bool target, struct
 	if (r < 0)
 		return db_fail(err, errlen, r);
 	if (!found)
-		return fail(err, errlen, -ENOENT, "%s %" PRId64 " does not exist", what, id);
+		return error_set(err, errlen, -ENOENT, "%s %" PRId64 " does not exist", what, id);
 	if (ends_at <= now)
-		return fail(err, errlen, -EPERM, "the %s has already ended",
+		return error_set(err, errlen, -EPERM, "the %s has already ended",
 			    target ? "target show" : "show");
 	out->id = id;
 	out->content = linked ? linked : id;
 	r = db_query_int(db, "SELECT starts_at FROM show_instances WHERE id = $1",
 			 DB_PARAMS(DB_I(out->content)), &out->starts_at);
 	if (r == -ENOENT)
-		return fail(err, errlen, r, "show instance %" PRId64 " (whose content %s %" PRId64
+		return error_set(err, errlen, r, "show instance %" PRId64 " (whose content %s %" PRId64
 			    " shares) does not exist", out->content, what, id);
 	if (r < 0)
 		return db_fail(err, errlen, r);
@@ -384,11 +372,11 @@ static int bump(struct db *db, int64_t now, struct inst *in, int64_t expected, b
 	r = db_query_int(db, "SELECT version FROM show_instances WHERE id = $1",
 			 DB_PARAMS(DB_I(in->content)), &current);
 	if (r == -ENOENT)
-		return fail(err, errlen, r, "show instance %" PRId64 " does not exist",
+		return error_set(err, errlen, r, "show instance %" PRId64 " does not exist",
 			    in->content);
 	if (r < 0)
 		return db_fail(err, errlen, r);
-	return fail(err, errlen, -ESTALE,
+	return error_set(err, errlen, -ESTALE,
 		    "the %s was changed by someone else (now version %" PRId64
 		    ", the edit was made on version %" PRId64 "): reload it and try again",
 		    target ? "target show instance" : "show instance", current, expected);
@@ -405,18 +393,18 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 	for (size_t i = 0; i < sizeof(origins) / sizeof(origins[0]); i++)
 		known = known || strcmp(out->origin, origins[i]) == 0;
 	if (!known)
-		return fail(err, errlen, -EINVAL, "unknown origin '%.32s'", out->origin);
+		return error_set(err, errlen, -EINVAL, "unknown origin '%.32s'", out->origin);
 	if ((unsigned)it->kind > PLACEMENT_SILENCE)
-		return fail(err, errlen, -EINVAL, "unknown item kind");
+		return error_set(err, errlen, -EINVAL, "unknown item kind");
 	const char *kind = placement_kind_name(it->kind);
 	if (it->fade_in_us < -1)
-		return fail(err, errlen, -EINVAL, "fade_in_us is negative");
+		return error_set(err, errlen, -EINVAL, "fade_in_us is negative");
 	if (it->fade_out_us < -1)
-		return fail(err, errlen, -EINVAL, "fade_out_us is negative");
+		return error_set(err, errlen, -EINVAL, "fade_out_us is negative");
 	if (it->crossfade_us < -1)
-		return fail(err, errlen, -EINVAL, "crossfade_us is negative");
+		return error_set(err, errlen, -EINVAL, "crossfade_us is negative");
 	if (it->source_playlist_id < 0 || it->source_smart_block_id < 0)
-		return fail(err, errlen, -EINVAL, "a source id is negative");
+		return error_set(err, errlen, -EINVAL, "a source id is negative");
 	out->kind = it->kind;
 	out->fade_in = it->fade_in_us;
 	out->fade_out = it->fade_out_us;
@@ -429,15 +417,15 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 	int r;
 	if (it->kind == PLACEMENT_FILE) {
 		if (it->file_id <= 0)
-			return fail(err, errlen, -EINVAL, "a file item needs a file_id");
+			return error_set(err, errlen, -EINVAL, "a file item needs a file_id");
 		if (it->webstream_id != 0)
-			return fail(err, errlen, -EINVAL, "a file item has no webstream_id");
+			return error_set(err, errlen, -EINVAL, "a file item has no webstream_id");
 		if (it->length_us != 0)
-			return fail(err, errlen, -EINVAL,
+			return error_set(err, errlen, -EINVAL,
 				    "a file item is as long as its cue points say: "
 				    "leave length_us 0");
 		if (it->cue_in_us < -1 || it->cue_out_us < -1)
-			return fail(err, errlen, -EINVAL, "cue points must not be negative");
+			return error_set(err, errlen, -EINVAL, "cue points must not be negative");
 		struct db_rows *rows;
 		r = db_query(db,
 			     "SELECT import_status, duration_us, cue_in_us, cue_out_us FROM files"
@@ -450,7 +438,7 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 			db_rows_free(rows);
 			if (r < 0)
 				return db_fail(err, errlen, r);
-			return fail(err, errlen, -ENOENT, "file %" PRId64 " does not exist",
+			return error_set(err, errlen, -ENOENT, "file %" PRId64 " does not exist",
 				    it->file_id);
 		}
 		char status[16];
@@ -461,28 +449,28 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 		int64_t f_out = db_col_is_null(rows, 3) ? -1 : db_col_int(rows, 3);
 		db_rows_free(rows);
 		if (strcmp(status, "ready") != 0)
-			return fail(err, errlen, -EINVAL, "file %" PRId64 " is not ready (%s)",
+			return error_set(err, errlen, -EINVAL, "file %" PRId64 " is not ready (%s)",
 				    it->file_id,
 				    strcmp(status, "pending") == 0  ? "pending analysis"
 				    : strcmp(status, "failed") == 0 ? "its analysis failed"
 								    : status);
 		if (dur <= 0)
-			return fail(err, errlen, -EINVAL, "file %" PRId64 " has no duration",
+			return error_set(err, errlen, -EINVAL, "file %" PRId64 " has no duration",
 				    it->file_id);
 		int64_t cue_in = it->cue_in_us >= 0 ? it->cue_in_us : f_in >= 0 ? f_in : 0;
 		int64_t cue_out = it->cue_out_us >= 0 ? it->cue_out_us : f_out >= 0 ? f_out : dur;
 		if (cue_out > dur)
-			return fail(err, errlen, -EINVAL,
+			return error_set(err, errlen, -EINVAL,
 				    "file %" PRId64 ": cue out %.3f s is beyond the file's "
 				    "duration (%.3f s)",
 				    it->file_id, SECONDS(cue_out), SECONDS(dur));
 		if (cue_in >= dur)
-			return fail(err, errlen, -EINVAL,
+			return error_set(err, errlen, -EINVAL,
 				    "file %" PRId64 ": cue in %.3f s is beyond the file's "
 				    "duration (%.3f s)",
 				    it->file_id, SECONDS(cue_in), SECONDS(dur));
 		if (cue_out <= cue_in)
-			return fail(err, errlen, -EINVAL,
+			return error_set(err, errlen, -EINVAL,
 				    "file %" PRId64 ": cue out (%.3f s) is not after cue in "
 				    "(%.3f s)",
 				    it->file_id, SECONDS(cue_out), SECONDS(cue_in));
@@ -492,23 +480,23 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 		out->length = cue_out - cue_in;
 	} else {
 		if (it->cue_in_us != -1 || it->cue_out_us != -1)
-			return fail(err, errlen, -EINVAL,
+			return error_set(err, errlen, -EINVAL,
 				    "cue points are only for files: give a %s item its length_us",
 				    kind);
 		if (it->kind == PLACEMENT_WEBSTREAM) {
 			if (it->webstream_id <= 0)
-				return fail(err, errlen, -EINVAL,
+				return error_set(err, errlen, -EINVAL,
 					    "a webstream item needs a webstream_id");
 			if (it->file_id != 0)
-				return fail(err, errlen, -EINVAL,
+				return error_set(err, errlen, -EINVAL,
 					    "a webstream item has no file_id");
 			if (it->length_us < 0)
-				return fail(err, errlen, -EINVAL, "length_us is negative");
+				return error_set(err, errlen, -EINVAL, "length_us is negative");
 			int64_t dur;
 			r = db_query_int(db, "SELECT duration_us FROM webstreams WHERE id = $1",
 					 DB_PARAMS(DB_I(it->webstream_id)), &dur);
 			if (r == -ENOENT)
-				return fail(err, errlen, r, "webstream %" PRId64 " does not exist",
+				return error_set(err, errlen, r, "webstream %" PRId64 " does not exist",
 					    it->webstream_id);
 			if (r < 0)
 				return db_fail(err, errlen, r);
@@ -516,10 +504,10 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 			out->length = it->length_us ? it->length_us : dur;
 		} else {
 			if (it->file_id != 0 || it->webstream_id != 0)
-				return fail(err, errlen, -EINVAL,
+				return error_set(err, errlen, -EINVAL,
 					    "a %s item has no file_id or webstream_id", kind);
 			if (it->length_us <= 0)
-				return fail(err, errlen, -EINVAL,
+				return error_set(err, errlen, -EINVAL,
 					    "a %s item needs a length (length_us)", kind);
 			out->length = it->length_us;
 		}
@@ -527,9 +515,9 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 		out->cue_out = out->length;
 	}
 	if (out->length > PLACEMENT_LENGTH_MAX)
-		return fail(err, errlen, -EINVAL, "the item is longer than 31 days");
+		return error_set(err, errlen, -EINVAL, "the item is longer than 31 days");
 	if (it->crossfade_us >= out->length)
-		return fail(err, errlen, -EINVAL,
+		return error_set(err, errlen, -EINVAL,
 			    "the crossfade (%.3f s) is not shorter than the item (%.3f s)",
 			    SECONDS(it->crossfade_us), SECONDS(out->length));
 
@@ -538,7 +526,7 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 		r = db_query_int(db, "SELECT 1 FROM playlists WHERE id = $1",
 				 DB_PARAMS(DB_I(out->playlist)), &one);
 		if (r == -ENOENT)
-			return fail(err, errlen, r, "playlist %" PRId64 " does not exist",
+			return error_set(err, errlen, r, "playlist %" PRId64 " does not exist",
 				    out->playlist);
 		if (r < 0)
 			return db_fail(err, errlen, r);
@@ -547,7 +535,7 @@ static int resolve(struct db *db, const struct placement_item *it, struct newrow
 		r = db_query_int(db, "SELECT 1 FROM smart_blocks WHERE id = $1",
 				 DB_PARAMS(DB_I(out->smart_block)), &one);
 		if (r == -ENOENT)
-			return fail(err, errlen, r, "smart block %" PRId64 " does not exist",
+			return error_set(err, errlen, r, "smart block %" PRId64 " does not exist",
 				    out->smart_block);
 		if (r < 0)
 			return db_fail(err, errlen, r);
@@ -565,8 +553,8 @@ static int resolve_all(struct db *db, const struct placement_item *items, size_t
 		int r = resolve(db, &items[i], &rows[i], msg, sizeof(msg));
 		if (r < 0) {
 			if (n > 1)
-				return fail(err, errlen, r, "item %zu: %.199s", i + 1, msg);
-			return fail(err, errlen, r, "%.199s", msg);
+				return error_set(err, errlen, r, "item %zu: %.199s", i + 1, msg);
+			return error_set(err, errlen, r, "%.199s", msg);
 		}
 	}
 	return 0;
@@ -598,9 +586,9 @@ int placement_insert(struct db *db, int64_t now, int64_t instance_id, int64_t ex
 		     int64_t *new_version, int64_t *ids, char *err, size_t errlen)
 {
 	if (n == 0 || !items)
-		return fail(err, errlen, -EINVAL, "no items to insert");
+		return error_set(err, errlen, -EINVAL, "no items to insert");
 	if (n > PLACEMENT_ITEMS_MAX)
-		return fail(err, errlen, -E2BIG, "a show instance holds at most %u items",
+		return error_set(err, errlen, -E2BIG, "a show instance holds at most %u items",
 			    PLACEMENT_ITEMS_MAX);
 	struct newrow *rows = xcalloc(n, sizeof(*rows));
 	struct slots s = { 0 };
@@ -618,13 +606,13 @@ int placement_insert(struct db *db, int64_t now, int64_t instance_id, int64_t ex
 	if (r < 0)
 		goto out_rollback;
 	if (position < -1 || position > (long)s.n) {
-		r = fail(err, errlen, -EINVAL,
+		r = error_set(err, errlen, -EINVAL,
 			 "position %ld is out of range (0 to %zu, or -1 for the end)", position,
 			 s.n);
 		goto out_rollback;
 	}
 	if (s.n + n > PLACEMENT_ITEMS_MAX) {
-		r = fail(err, errlen, -E2BIG, "a show instance holds at most %u items",
+		r = error_set(err, errlen, -E2BIG, "a show instance holds at most %u items",
 			 PLACEMENT_ITEMS_MAX);
 		goto out_rollback;
 	}
@@ -661,10 +649,10 @@ static int find_item(struct db *db, const struct slots *s, int64_t item_id, int6
 	int r = db_query_int(db, "SELECT instance_id FROM schedule_items WHERE id = $1",
 			     DB_PARAMS(DB_I(item_id)), &where);
 	if (r == -ENOENT)
-		return fail(err, errlen, r, "item %" PRId64 " does not exist", item_id);
+		return error_set(err, errlen, r, "item %" PRId64 " does not exist", item_id);
 	if (r < 0)
 		return db_fail(err, errlen, r);
-	return fail(err, errlen, -ENOENT, "item %" PRId64 " is not in show instance %" PRId64,
+	return error_set(err, errlen, -ENOENT, "item %" PRId64 " is not in show instance %" PRId64,
 		    item_id, instance);
 }
 
@@ -712,13 +700,13 @@ int placement_move(struct db *db, int64_t now, int64_t instance_id, int64_t expe
 		if (r < 0)
 			goto out_rollback;
 		if (d.n >= PLACEMENT_ITEMS_MAX) {
-			r = fail(err, errlen, -E2BIG, "a show instance holds at most %u items",
+			r = error_set(err, errlen, -E2BIG, "a show instance holds at most %u items",
 				 PLACEMENT_ITEMS_MAX);
 			goto out_rollback;
 		}
 	}
 	if (to_position < -1 || to_position > (long)target->n) {
-		r = fail(err, errlen, -EINVAL,
+		r = error_set(err, errlen, -EINVAL,
 			 "position %ld is out of range (0 to %zu, or -1 for the end)", to_position,
 			 target->n);
 		goto out_rollback;
@@ -744,7 +732,7 @@ int placement_remove(struct db *db, int64_t now, int64_t instance_id, int64_t ex
 		     size_t errlen)
 {
 	if (n == 0 || !item_ids)
-		return fail(err, errlen, -EINVAL, "no items to remove");
+		return error_set(err, errlen, -EINVAL, "no items to remove");
 	struct slots s = { 0 };
 	struct inst in;
 	int r = db_begin(db);
@@ -791,9 +779,9 @@ int placement_replace(struct db *db, int64_t now, int64_t instance_id, int64_t e
 		      char *err, size_t errlen)
 {
 	if (n > 0 && !items)
-		return fail(err, errlen, -EINVAL, "items missing");
+		return error_set(err, errlen, -EINVAL, "items missing");
 	if (n > PLACEMENT_ITEMS_MAX)
-		return fail(err, errlen, -E2BIG, "a show instance holds at most %u items",
+		return error_set(err, errlen, -E2BIG, "a show instance holds at most %u items",
 			    PLACEMENT_ITEMS_MAX);
 	struct newrow *rows = xcalloc(n ? n : 1, sizeof(*rows));
 	struct slots s = { 0 };

@@ -111,59 +111,47 @@ void recurrence_date_format(int64_t day, char out[RECURRENCE_DATE_SIZE])
 	out[10] = '\0';
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						       ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* Check r (all but its time zone) and turn it into numbers. */
 static int rule_from(const struct recurrence *r, struct rule *ru, char *err, size_t errlen)
 {
 	memset(ru, 0, sizeof(*ru));
 	if ((unsigned)r->frequency > RECURRENCE_MONTHLY_BY_WEEKDAY)
-		return fail(err, errlen, "unknown frequency");
+		return error_set(err, errlen, -EINVAL, "unknown frequency");
 	ru->freq = r->frequency;
 	if (r->repeat_every < 1 || r->repeat_every > RECURRENCE_REPEAT_MAX)
-		return fail(err, errlen, "repeat_every must be between 1 and %d",
+		return error_set(err, errlen, -EINVAL, "repeat_every must be between 1 and %d",
 			    RECURRENCE_REPEAT_MAX);
 	if (r->frequency == RECURRENCE_ONCE && r->repeat_every != 1)
-		return fail(err, errlen, "repeat_every must be 1 for a 'once' rule");
+		return error_set(err, errlen, -EINVAL, "repeat_every must be 1 for a 'once' rule");
 	ru->every = r->repeat_every;
 	if (!recurrence_date_parse(r->start_date, &ru->start_day))
-		return fail(err, errlen, "start_date is not a date (YYYY-MM-DD)");
+		return error_set(err, errlen, -EINVAL, "start_date is not a date (YYYY-MM-DD)");
 	if (!recurrence_time_parse(r->start_time, &ru->hour, &ru->minute, &ru->second))
-		return fail(err, errlen, "start_time is not a time of day (HH:MM or HH:MM:SS)");
+		return error_set(err, errlen, -EINVAL, "start_time is not a time of day (HH:MM or HH:MM:SS)");
 	if (r->duration_us < 1 || r->duration_us > RECURRENCE_DURATION_MAX)
-		return fail(err, errlen, "duration_us must be positive and at most 31 days");
+		return error_set(err, errlen, -EINVAL, "duration_us must be positive and at most 31 days");
 	ru->duration = r->duration_us;
 	ru->end_day = last_day();
 	if (r->end_date[0] != '\0') {
 		if (!recurrence_date_parse(r->end_date, &ru->end_day))
-			return fail(err, errlen, "end_date is not a date (YYYY-MM-DD)");
+			return error_set(err, errlen, -EINVAL, "end_date is not a date (YYYY-MM-DD)");
 		if (ru->end_day < ru->start_day)
-			return fail(err, errlen, "end_date is before start_date");
+			return error_set(err, errlen, -EINVAL, "end_date is before start_date");
 	}
 	if (r->weekdays > 127)
-		return fail(err, errlen, "weekdays must only use bits 0 (Monday) to 6 (Sunday)");
+		return error_set(err, errlen, -EINVAL, "weekdays must only use bits 0 (Monday) to 6 (Sunday)");
 	if (r->frequency == RECURRENCE_WEEKLY && r->weekdays == 0)
-		return fail(err, errlen, "a weekly rule needs at least one weekday");
+		return error_set(err, errlen, -EINVAL, "a weekly rule needs at least one weekday");
 	if (r->frequency != RECURRENCE_WEEKLY && r->weekdays != 0)
-		return fail(err, errlen, "weekdays is only for weekly rules");
+		return error_set(err, errlen, -EINVAL, "weekdays is only for weekly rules");
 	ru->weekdays = r->weekdays;
 	if (r->frequency == RECURRENCE_MONTHLY_BY_WEEKDAY) {
 		if (r->week_position != -1 && (r->week_position < 1 || r->week_position > 5))
-			return fail(err, errlen,
+			return error_set(err, errlen, -EINVAL,
 				    "a monthly_by_weekday rule needs week_position 1 to 5, or -1 "
 				    "for the last");
 	} else if (r->week_position != 0) {
-		return fail(err, errlen, "week_position is only for monthly_by_weekday rules");
+		return error_set(err, errlen, -EINVAL, "week_position is only for monthly_by_weekday rules");
 	}
 	ru->position = r->week_position;
 
@@ -191,26 +179,26 @@ static int exceptions_index(const struct recurrence *r, struct exc **out, char *
 	if (r->n_exceptions == 0)
 		return 0;
 	if (!r->exceptions)
-		return fail(err, errlen, "exceptions missing");
+		return error_set(err, errlen, -EINVAL, "exceptions missing");
 	struct exc *ex = xcalloc(r->n_exceptions, sizeof(*ex));
 	int ret = 0;
 	for (size_t i = 0; i < r->n_exceptions; i++) {
 		const struct recurrence_exception *e = &r->exceptions[i];
 		ex[i].e = e;
 		if (!recurrence_date_parse(e->instance_date, &ex[i].day)) {
-			ret = fail(err, errlen, "exception %zu: instance_date is not a date "
+			ret = error_set(err, errlen, -EINVAL, "exception %zu: instance_date is not a date "
 				   "(YYYY-MM-DD)", i + 1);
 			goto out_free_ex;
 		}
 		if ((unsigned)e->kind > RECURRENCE_EDITED) {
-			ret = fail(err, errlen, "exception %zu (%.10s): unknown kind", i + 1,
+			ret = error_set(err, errlen, -EINVAL, "exception %zu (%.10s): unknown kind", i + 1,
 				   e->instance_date);
 			goto out_free_ex;
 		}
 		if (e->kind == RECURRENCE_MOVED &&
 		    (e->moved_starts_at < TIME_MIN_US || e->moved_ends_at > TIME_MAX_US ||
 		     e->moved_ends_at <= e->moved_starts_at)) {
-			ret = fail(err, errlen,
+			ret = error_set(err, errlen, -EINVAL,
 				   "exception %zu (%.10s): a moved instance needs moved_ends_at "
 				   "after moved_starts_at",
 				   i + 1, e->instance_date);
@@ -220,7 +208,7 @@ static int exceptions_index(const struct recurrence *r, struct exc **out, char *
 	qsort(ex, r->n_exceptions, sizeof(*ex), exc_cmp);
 	for (size_t i = 1; i < r->n_exceptions; i++) {
 		if (ex[i].day == ex[i - 1].day) {
-			ret = fail(err, errlen, "two exceptions for %.10s", ex[i].e->instance_date);
+			ret = error_set(err, errlen, -EINVAL, "two exceptions for %.10s", ex[i].e->instance_date);
 			goto out_free_ex;
 		}
 	}
@@ -429,15 +417,15 @@ int recurrence_validate(const struct recurrence *r, const char *zoneinfo_dir, ch
 	free(ex);
 	int64_t first;
 	if (!next_date(&ru, ru.start_day, &first))
-		return fail(err, errlen, "the rule has no date between start_date and end_date");
+		return error_set(err, errlen, -EINVAL, "the rule has no date between start_date and end_date");
 
 	size_t len = strnlen(r->timezone, sizeof(r->timezone));
 	if (len == sizeof(r->timezone) || !tz_name_valid(r->timezone))
-		return fail(err, errlen, "time zone '%.64s' is not a valid name", r->timezone);
+		return error_set(err, errlen, -EINVAL, "time zone '%.64s' is not a valid name", r->timezone);
 	struct tz *zone;
 	ret = tz_load(&zone, r->timezone, zoneinfo_dir);
 	if (ret == -ENOENT)
-		return fail(err, errlen, "unknown time zone '%.64s'", r->timezone);
+		return error_set(err, errlen, -EINVAL, "unknown time zone '%.64s'", r->timezone);
 	if (ret < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "cannot load time zone '%.64s': %s", r->timezone,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/error.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/timeutil.h"
@@ -346,18 +347,6 @@ out_release:
 
 /* ---- values ---- */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						       ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* Well-formed UTF-8 (what PostgreSQL accepts), NUL-terminated. */
 static bool utf8_valid(const char *text)
 {
@@ -521,31 +510,31 @@ static int parse_criterion(const struct smartblock_criterion *c, size_t k, struc
 {
 	memset(p, 0, sizeof(*p));
 	if (!memchr(c->field, '\0', sizeof(c->field)))
-		return fail(err, errlen, "criterion %zu: the field name is too long", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: the field name is too long", k);
 	if (!memchr(c->value, '\0', sizeof(c->value)) ||
 	    !memchr(c->value2, '\0', sizeof(c->value2)))
-		return fail(err, errlen, "criterion %zu: the value is too long", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: the value is too long", k);
 	const struct field *f = find_field(c->field);
 	if (!f)
-		return fail(err, errlen, "criterion %zu: unknown field '%.31s'", k, c->field);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: unknown field '%.31s'", k, c->field);
 	p->field = f;
 	if ((unsigned)c->modifier >= N_MODIFIERS)
-		return fail(err, errlen, "criterion %zu: unknown modifier", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: unknown modifier", k);
 	const char *mod = modifier_names[c->modifier];
 	if (!modifier_applies(f->type, c->modifier))
-		return fail(err, errlen, "criterion %zu: '%s' does not apply to %s (%s)", k, mod,
+		return error_set(err, errlen, -EINVAL, "criterion %zu: '%s' does not apply to %s (%s)", k, mod,
 			    f->name, type_text(f->type));
 	if (!utf8_valid(c->value) || !utf8_valid(c->value2))
-		return fail(err, errlen, "criterion %zu: the value is not valid UTF-8", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: the value is not valid UTF-8", k);
 	bool between = c->modifier == SB_BETWEEN;
 	if (between && c->value2[0] == '\0')
-		return fail(err, errlen, "criterion %zu: 'between' needs a second value", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: 'between' needs a second value", k);
 	if (!between && c->value2[0] != '\0')
-		return fail(err, errlen, "criterion %zu: only 'between' takes a second value", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: only 'between' takes a second value", k);
 
 	if (c->modifier == SB_IN_LAST || c->modifier == SB_NOT_IN_LAST) {
 		if (!parse_relative(c->value, &p->amount, &p->unit))
-			return fail(err, errlen,
+			return error_set(err, errlen, -EINVAL,
 				    "criterion %zu: %s needs an amount and a unit, like '7 days'",
 				    k, mod);
 		return 0;
@@ -560,17 +549,17 @@ static int parse_criterion(const struct smartblock_criterion *c, size_t k, struc
 		case FT_REAL:
 		case FT_DURATION:
 			if (!parse_number(v, &p->num[i]))
-				return fail(err, errlen,
+				return error_set(err, errlen, -EINVAL,
 					    "criterion %zu: %s: '%.100s' is not a number", k,
 					    f->name, v);
 			if (f->type == FT_DURATION && fabs(p->num[i]) > DURATION_SECONDS_MAX)
-				return fail(err, errlen,
+				return error_set(err, errlen, -EINVAL,
 					    "criterion %zu: %s: '%.100s' is out of range", k,
 					    f->name, v);
 			break;
 		case FT_DATE:
 			if (!parse_date(v, &p->lo[i], &p->hi[i]))
-				return fail(err, errlen,
+				return error_set(err, errlen, -EINVAL,
 					    "criterion %zu: %s: '%.100s' is not a date"
 					    " (YYYY-MM-DD or RFC 3339)",
 					    k, f->name, v);
@@ -579,7 +568,7 @@ static int parse_criterion(const struct smartblock_criterion *c, size_t k, struc
 	}
 	if (between && ((f->type == FT_DATE && p->lo[0] > p->lo[1]) ||
 			(f->type != FT_DATE && p->num[0] > p->num[1])))
-		return fail(err, errlen, "criterion %zu: 'between' needs the lower value first", k);
+		return error_set(err, errlen, -EINVAL, "criterion %zu: 'between' needs the lower value first", k);
 	return 0;
 }
 
@@ -588,27 +577,27 @@ int smartblock_validate(const struct smartblock *b, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (!b)
-		return fail(err, errlen, "no block");
+		return error_set(err, errlen, -EINVAL, "no block");
 	if ((unsigned)b->limit_type >= N_LIMITS)
-		return fail(err, errlen, "unknown limit type");
+		return error_set(err, errlen, -EINVAL, "unknown limit type");
 	if (b->limit_value <= 0)
-		return fail(err, errlen, "the limit must be more than 0");
+		return error_set(err, errlen, -EINVAL, "the limit must be more than 0");
 	if (b->limit_type == SB_LIMIT_ITEMS && b->limit_value > SMARTBLOCK_ITEMS_MAX)
-		return fail(err, errlen, "a block can pick at most %d items", SMARTBLOCK_ITEMS_MAX);
+		return error_set(err, errlen, -EINVAL, "a block can pick at most %d items", SMARTBLOCK_ITEMS_MAX);
 	if (b->limit_type == SB_LIMIT_DURATION && b->limit_value > SMARTBLOCK_DURATION_MAX)
-		return fail(err, errlen, "a duration limit can be at most 31 days");
+		return error_set(err, errlen, -EINVAL, "a duration limit can be at most 31 days");
 	if ((unsigned)b->sort >= N_SORTS)
-		return fail(err, errlen, "unknown sort");
+		return error_set(err, errlen, -EINVAL, "unknown sort");
 	if (b->artist_separation_us < 0 || b->title_separation_us < 0)
-		return fail(err, errlen, "a separation cannot be negative");
+		return error_set(err, errlen, -EINVAL, "a separation cannot be negative");
 	if (b->artist_separation_us > SMARTBLOCK_DURATION_MAX ||
 	    b->title_separation_us > SMARTBLOCK_DURATION_MAX)
-		return fail(err, errlen, "a separation can be at most 31 days");
+		return error_set(err, errlen, -EINVAL, "a separation can be at most 31 days");
 	if (b->n_criteria > SMARTBLOCK_CRITERIA_MAX)
-		return fail(err, errlen, "a block can have at most %u criteria",
+		return error_set(err, errlen, -EINVAL, "a block can have at most %u criteria",
 			    SMARTBLOCK_CRITERIA_MAX);
 	if (b->n_criteria > 0 && !b->criteria)
-		return fail(err, errlen, "no criteria");
+		return error_set(err, errlen, -EINVAL, "no criteria");
 	for (size_t i = 0; i < b->n_criteria; i++) {
 		struct parsed p;
 		int r = parse_criterion(&b->criteria[i], i + 1, &p, err, errlen);

@@ -135,21 +135,6 @@ static void make_ext(const char *hint, char out[STORAGE_EXT_MAX + 1])
 	out[n] = '\0';
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int put_begin(struct storage *st, int64_t max_size, struct put *p)
 {
 	p->fd = -1;
@@ -177,7 +162,7 @@ static int put_write(struct put *p, const void *data, size_t len)
 {
 	if (p->max_size > 0 && (int64_t)len > p->max_size - p->size)
 		return -EFBIG;
-	int r = write_all(p->fd, data, len);
+	int r = fs_write_all(p->fd, data, len);
 	if (r < 0)
 		return r;
 	crypto_hash_sha256_update(&p->sha, data, len);

@@ -25,6 +25,7 @@
 #include <libxml/tree.h>
 #include <libxml/uri.h>
 
+#include "common/error.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/timeutil.h"
@@ -48,19 +49,6 @@ static void xml_init(void)
 void feed_xml_init(void)
 {
 	pthread_once(&xml_once, xml_init);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* ------------------------------------------------------------------ text */
@@ -1221,22 +1209,22 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	if (!data) {
-		set_err(err, errlen, "no feed data");
+		(void)error_set(err, errlen, 0, "no feed data");
 		return -EINVAL;
 	}
 	if (len > FEED_MAX_BYTES) {
-		set_err(err, errlen, "feed is %zu bytes, over the limit of %u", len,
+		(void)error_set(err, errlen, 0, "feed is %zu bytes, over the limit of %u", len,
 			FEED_MAX_BYTES);
 		return -E2BIG;
 	}
 	if (len == 0) {
-		set_err(err, errlen, "feed is empty");
+		(void)error_set(err, errlen, 0, "feed is empty");
 		return -EBADMSG;
 	}
 	if (declared_utf8(data, len)) {
 		size_t bad = utf8_valid_prefix(data, len);
 		if (bad < len) {
-			set_err(err, errlen,
+			(void)error_set(err, errlen, 0,
 				"feed is declared UTF-8 but is not: invalid byte 0x%02X"
 				" at offset %zu",
 				(unsigned)(unsigned char)data[bad], bad);
@@ -1254,7 +1242,7 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 	int r = 0;
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
-		set_err(err, errlen, "out of memory");
+		(void)error_set(err, errlen, 0, "out of memory");
 		r = -ENOMEM;
 		goto out_free_fixed;
 	}
@@ -1269,7 +1257,7 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		set_err(err, errlen, "feed is not XML%s%.200s", e && e->message ? ": " : "",
+		(void)error_set(err, errlen, 0, "feed is not XML%s%.200s", e && e->message ? ": " : "",
 			e && e->message ? e->message : "");
 		/* libxml2 messages end with a newline. */
 		if (err && errlen && strlen(err) > 0 && err[strlen(err) - 1] == '\n')
@@ -1281,7 +1269,7 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 	struct parser ps = { .doc_url = feed_url, .f = out };
 	ps.guids = xmlHashCreate(64);
 	if (!ps.guids) {
-		set_err(err, errlen, "out of memory");
+		(void)error_set(err, errlen, 0, "out of memory");
 		r = -ENOMEM;
 		goto out_free_doc;
 	}
@@ -1292,7 +1280,7 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 			if (is_rss(c, "channel"))
 				channel = c;
 		if (!channel) {
-			set_err(err, errlen, "RSS feed without a <channel>");
+			(void)error_set(err, errlen, 0, "RSS feed without a <channel>");
 			r = -EBADMSG;
 			goto out_free_hash;
 		}
@@ -1301,7 +1289,7 @@ int feed_parse(const char *data, size_t len, const char *feed_url, struct feed *
 		ps.atom_ns = root->ns;
 		atom_feed(&ps, root);
 	} else {
-		set_err(err, errlen, "not an RSS or Atom feed: the document is <%.64s>", rname);
+		(void)error_set(err, errlen, 0, "not an RSS or Atom feed: the document is <%.64s>", rname);
 		r = -EBADMSG;
 		goto out_free_hash;
 	}

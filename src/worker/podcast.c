@@ -53,19 +53,6 @@ static void curl_init(void)
 	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void podcast_options_init(struct podcast_options *o)
 {
 	o->max_feed_bytes = FEED_MAX_BYTES;
@@ -626,9 +613,9 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 		err = own_err;
 		errlen = sizeof(own_err);
 	}
-	set_err(err, errlen, "%s", "");
+	(void)error_set(err, errlen, 0, "%s", "");
 	if (!db || !mq || podcast_id <= 0) {
-		set_err(err, errlen, "invalid arguments");
+		(void)error_set(err, errlen, 0, "invalid arguments");
 		return -EINVAL;
 	}
 	struct podcast_options opts;
@@ -637,11 +624,11 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 	struct podcast_row p;
 	int r = load_podcast(db, podcast_id, &p);
 	if (r == -ENOENT) {
-		set_err(err, errlen, "no podcast %" PRId64, podcast_id);
+		(void)error_set(err, errlen, 0, "no podcast %" PRId64, podcast_id);
 		return r;
 	}
 	if (r < 0) {
-		set_err(err, errlen, "reading the podcast: %s", onair_strerror(r));
+		(void)error_set(err, errlen, 0, "reading the podcast: %s", onair_strerror(r));
 		return db_error(r);
 	}
 
@@ -663,7 +650,7 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 		}
 	}
 	if (r < 0) {
-		set_err(err, errlen, "%s", f.msg);
+		(void)error_set(err, errlen, 0, "%s", f.msg);
 		goto out_record;
 	}
 
@@ -672,7 +659,7 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 		r = db_exec(db, "UPDATE podcasts SET last_checked_at = $1, last_error = NULL"
 				" WHERE id = $2", DB_PARAMS(DB_I(now), DB_I(podcast_id)));
 		if (r < 0) {
-			set_err(err, errlen, "updating the podcast: %s", onair_strerror(r));
+			(void)error_set(err, errlen, 0, "updating the podcast: %s", onair_strerror(r));
 			r = db_error(r);
 			goto out_record;
 		}
@@ -685,7 +672,7 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 		char perr[256];
 		r = feed_parse(body.data, body.len, base ? base : p.url, &feed, perr, sizeof(perr));
 		if (r < 0) {
-			set_err(err, errlen, "feed %.300s: %s", p.url, perr);
+			(void)error_set(err, errlen, 0, "feed %.300s: %s", p.url, perr);
 			goto out_record;
 		}
 		size_t added;
@@ -694,11 +681,11 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 			 feed.skipped);
 		feed_release(&feed);
 		if (r == -ENOENT) {
-			set_err(err, errlen, "podcast %" PRId64 " was deleted", podcast_id);
+			(void)error_set(err, errlen, 0, "podcast %" PRId64 " was deleted", podcast_id);
 			goto out_release;
 		}
 		if (r < 0) {
-			set_err(err, errlen, "storing the episodes: %s", onair_strerror(r));
+			(void)error_set(err, errlen, 0, "storing the episodes: %s", onair_strerror(r));
 			r = db_error(r);
 			goto out_record;
 		}
@@ -707,13 +694,13 @@ int podcast_poll(struct db *db, struct mq *mq, int64_t podcast_id, const struct 
 		bool queued;
 		r = auto_ingest(db, mq, podcast_id, now, &queued);
 		if (r < 0) {
-			set_err(err, errlen, "queueing the newest episode: %s", onair_strerror(r));
+			(void)error_set(err, errlen, 0, "queueing the newest episode: %s", onair_strerror(r));
 			goto out_record;
 		}
 		if (queued && strlen(note) + 32 < sizeof(note))
 			memcpy(note + strlen(note), ", newest queued", sizeof(", newest queued"));
 	}
-	set_err(err, errlen, "%s", note);
+	(void)error_set(err, errlen, 0, "%s", note);
 	goto out_release;
 
 out_record:
@@ -1015,7 +1002,7 @@ static int ingest(struct db *db, struct storage *st, int64_t episode_id,
 	struct fetch f;
 	int r = fetch_start(&f, e->url, o, o->max_episode_bytes, NULL, NULL, false);
 	if (r < 0) {
-		set_err(err, errlen, "%s", f.msg);
+		(void)error_set(err, errlen, 0, "%s", f.msg);
 		goto out_release;
 	}
 	fetch_wait_start(&f);
@@ -1031,12 +1018,12 @@ static int ingest(struct db *db, struct storage *st, int64_t episode_id,
 	r = storage_put_stream(st, fetch_read, &f, ext, o->max_episode_bytes, key, hash, &size);
 	if (r < 0) {
 		if (f.done && f.error < 0 && r == f.error) {
-			set_err(err, errlen, "%s", f.msg);
+			(void)error_set(err, errlen, 0, "%s", f.msg);
 		} else if (r == -EFBIG) {
-			set_err(err, errlen, "%.300s: larger than the limit of %" PRId64 " bytes",
+			(void)error_set(err, errlen, 0, "%.300s: larger than the limit of %" PRId64 " bytes",
 				e->url, o->max_episode_bytes);
 		} else {
-			set_err(err, errlen, "storing %.300s: %s", e->url, onair_strerror(r));
+			(void)error_set(err, errlen, 0, "storing %.300s: %s", e->url, onair_strerror(r));
 			r = storage_error(r);
 		}
 		goto out_release;
@@ -1051,13 +1038,13 @@ static int ingest(struct db *db, struct storage *st, int64_t episode_id,
 		r = library_add_file(db, hash, size, mime, key, 0, 0, NULL, now, file_id, &existed);
 	}
 	if (r < 0) {
-		set_err(err, errlen, "adding the file to the library: %s", onair_strerror(r));
+		(void)error_set(err, errlen, 0, "adding the file to the library: %s", onair_strerror(r));
 		return db_error(r);
 	}
 	struct library_file_info info;
 	r = library_find_file(db, hash, &info);
 	if (r < 0) {
-		set_err(err, errlen, "reading the file back: %s", onair_strerror(r));
+		(void)error_set(err, errlen, 0, "reading the file back: %s", onair_strerror(r));
 		return r == -ENOENT ? -EAGAIN : db_error(r);
 	}
 	if (strcmp(info.status, "ready") == 0)
@@ -1067,11 +1054,11 @@ static int ingest(struct db *db, struct storage *st, int64_t episode_id,
 	char aerr[256] = "";
 	r = library_analyze_file(db, st, *file_id, NULL, &playable, aerr, sizeof(aerr));
 	if (r < 0) {
-		set_err(err, errlen, "analysing: %s", aerr[0] ? aerr : onair_strerror(r));
+		(void)error_set(err, errlen, 0, "analysing: %s", aerr[0] ? aerr : onair_strerror(r));
 		return r == -EBUSY ? r : -EAGAIN;
 	}
 	if (!playable) {
-		set_err(err, errlen, "%.300s is not playable audio: %s", e->url, aerr);
+		(void)error_set(err, errlen, 0, "%.300s is not playable audio: %s", e->url, aerr);
 		return -EBADMSG;
 	}
 	if (e->tag_override) {
@@ -1083,7 +1070,7 @@ static int ingest(struct db *db, struct storage *st, int64_t episode_id,
 			    DB_PARAMS(DB_T(e->title), DB_T(e->podcast_title), DB_I(now),
 				      DB_I(*file_id)));
 		if (r < 0) {
-			set_err(err, errlen, "writing the podcast's tags: %s", onair_strerror(r));
+			(void)error_set(err, errlen, 0, "writing the podcast's tags: %s", onair_strerror(r));
 			return db_error(r);
 		}
 	}
@@ -1103,9 +1090,9 @@ int podcast_ingest(struct db *db, struct mq *mq, struct storage *st, int64_t epi
 		err = own_err;
 		errlen = sizeof(own_err);
 	}
-	set_err(err, errlen, "%s", "");
+	(void)error_set(err, errlen, 0, "%s", "");
 	if (!db || !st || episode_id <= 0) {
-		set_err(err, errlen, "invalid arguments");
+		(void)error_set(err, errlen, 0, "invalid arguments");
 		return -EINVAL;
 	}
 	struct podcast_options opts;
@@ -1114,15 +1101,15 @@ int podcast_ingest(struct db *db, struct mq *mq, struct storage *st, int64_t epi
 	struct episode_row e;
 	int r = load_episode(db, episode_id, &e);
 	if (r == -ENOENT) {
-		set_err(err, errlen, "no episode %" PRId64, episode_id);
+		(void)error_set(err, errlen, 0, "no episode %" PRId64, episode_id);
 		return r;
 	}
 	if (r < 0) {
-		set_err(err, errlen, "reading the episode: %s", onair_strerror(r));
+		(void)error_set(err, errlen, 0, "reading the episode: %s", onair_strerror(r));
 		return db_error(r);
 	}
 	if (strcmp(e.status, "imported") == 0 && e.file_id > 0) {
-		set_err(err, errlen, "imported already (file %" PRId64 ")", e.file_id);
+		(void)error_set(err, errlen, 0, "imported already (file %" PRId64 ")", e.file_id);
 		goto out_release;
 	}
 	/* A task may come from elsewhere than podcast_enqueue_ingest. */
@@ -1131,7 +1118,7 @@ int podcast_ingest(struct db *db, struct mq *mq, struct storage *st, int64_t epi
 		    " WHERE id = $1 AND import_status <> 'pending'",
 		    DB_PARAMS(DB_I(episode_id), DB_I(now)));
 	if (r < 0) {
-		set_err(err, errlen, "marking the episode pending: %s", onair_strerror(r));
+		(void)error_set(err, errlen, 0, "marking the episode pending: %s", onair_strerror(r));
 		r = db_error(r);
 		goto out_release;
 	}
@@ -1144,14 +1131,14 @@ int podcast_ingest(struct db *db, struct mq *mq, struct storage *st, int64_t epi
 			    " failure_reason = NULL, updated_at = $2 WHERE id = $3",
 			    DB_PARAMS(DB_I(file_id), DB_I(now), DB_I(episode_id)));
 		if (r == 0) {
-			set_err(err, errlen, "episode %" PRId64 " was deleted", episode_id);
+			(void)error_set(err, errlen, 0, "episode %" PRId64 " was deleted", episode_id);
 			r = -ENOENT;
 		} else if (r < 0) {
-			set_err(err, errlen, "marking the episode imported: %s", onair_strerror(r));
+			(void)error_set(err, errlen, 0, "marking the episode imported: %s", onair_strerror(r));
 			r = db_error(r);
 			note_retry(db, episode_id, err, now);
 		} else {
-			set_err(err, errlen, "imported as file %" PRId64, file_id);
+			(void)error_set(err, errlen, 0, "imported as file %" PRId64, file_id);
 			r = 0;
 		}
 	} else if (podcast_error_transient(r)) {
