@@ -603,17 +603,24 @@ static void test_many_clients(void **state)
 	int ok = 0;
 	CURLMsg *msg;
 	int left;
+	CURLcode results[MANY_CLIENTS];
+	for (int i = 0; i < MANY_CLIENTS; i++)
+		results[i] = CURLE_OK;
 	while ((msg = curl_multi_info_read(multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		long status = 0;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		for (int i = 0; i < MANY_CLIENTS; i++)
+			if (easy[i] == msg->easy_handle)
+				results[i] = msg->data.result;
 		if (msg->data.result == CURLE_OK && status == 200)
 			ok++;
 	}
 	for (int i = 0; i < MANY_CLIENTS; i++) {
 		if (bodies[i].len != SEG_SIZE)
-			fail_msg("client %d got %zu bytes", i, bodies[i].len);
+			fail_msg("client %d got %zu bytes (curl: %s)", i, bodies[i].len,
+				 curl_easy_strerror(results[i]));
 		curl_multi_remove_handle(multi, easy[i]);
 		curl_easy_cleanup(easy[i]);
 		buf_release(&bodies[i]);
