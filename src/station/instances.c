@@ -383,16 +383,12 @@ static int delete_row(struct ctx *c, int64_t id)
 	return 0;
 }
 
-/* Delete the rebroadcasts of original id that have not started, then
- * the original. */
-static int delete_original(struct ctx *c, int64_t id)
+/* Delete (delete_row) every show instance whose id sql selects. */
+static int delete_selected(struct ctx *c, const char *sql, const struct db_param *params,
+			   size_t np)
 {
 	struct db_rows *rows;
-	int r = db_query(c->db,
-			 "SELECT id FROM show_instances"
-			 " WHERE rebroadcast_of = $1 AND starts_at > $2"
-			 " ORDER BY id",
-			 DB_PARAMS(DB_I(id), DB_I(c->now)), &rows);
+	int r = db_query(c->db, sql, params, np, &rows);
 	if (r < 0)
 		return r;
 	int64_t *ids = NULL;
@@ -406,6 +402,17 @@ static int delete_original(struct ctx *c, int64_t id)
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = delete_row(c, ids[i]);
 	free(ids);
+	return r;
+}
+
+/* Delete the rebroadcasts of original id that have not started, then
+ * the original. */
+static int delete_original(struct ctx *c, int64_t id)
+{
+	int r = delete_selected(c,
+				"SELECT id FROM show_instances"
+				" WHERE rebroadcast_of = $1 AND starts_at > $2 ORDER BY id",
+				DB_PARAMS(DB_I(id), DB_I(c->now)));
 	if (r < 0)
 		return r;
 	return delete_row(c, id);
@@ -884,26 +891,11 @@ static int make_rebroadcasts(struct ctx *c)
 		}
 	}
 	/* Rebroadcasts whose original was deleted elsewhere. */
-	struct db_rows *rows;
-	int r = db_query(c->db,
-			 "SELECT id FROM show_instances WHERE rebroadcast_rule_id IS NOT NULL"
-			 " AND rebroadcast_of IS NULL AND starts_at >= $1 AND starts_at < $2"
-			 " AND starts_at > $3 ORDER BY id",
-			 DB_PARAMS(DB_I(c->from), DB_I(c->to), DB_I(c->now)), &rows);
-	if (r < 0)
-		return r;
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	while (db_rows_next(rows)) {
-		ids = grow(ids, &n, &cap, sizeof(*ids));
-		ids[n - 1] = db_col_int(rows, 0);
-	}
-	r = db_rows_error(rows);
-	db_rows_free(rows);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = delete_row(c, ids[i]);
-	free(ids);
-	return r;
+	return delete_selected(c,
+			       "SELECT id FROM show_instances WHERE rebroadcast_rule_id IS NOT NULL"
+			       " AND rebroadcast_of IS NULL AND starts_at >= $1 AND starts_at < $2"
+			       " AND starts_at > $3 ORDER BY id",
+			       DB_PARAMS(DB_I(c->from), DB_I(c->to), DB_I(c->now)));
 }
 
 /* Phase 5. */

@@ -830,6 +830,28 @@ static void take_media_content(struct parser *ps, struct feed_episode *e, const 
 		}
 	}
 }
+/* The enclosure of an item: its URL in attribute url_attr (resolved;
+ * nothing when it is not http(s)), type and length. */
+static void take_enclosure(const struct parser *ps, struct feed_episode *e, const xmlNode *c,
+			   const char *url_attr)
+{
+	take_url(ps, &e->enclosure_url, c, url_attr);
+	if (!e->enclosure_url)
+		return;
+	e->enclosure_type = attr_text(c, "type", FEED_TEXT_MAX);
+	char *len = attr_text(c, "length", 64);
+	e->enclosure_size = parse_size(len);
+	free(len);
+}
+
+/* itunes:duration of an item. */
+static void take_duration(struct feed_episode *e, const xmlNode *c)
+{
+	char *d = node_text(c, 64);
+	e->duration_us = feed_parse_duration(d);
+	free(d);
+}
+
 
 static void rss_item(struct parser *ps, const xmlNode *item)
 {
@@ -854,17 +876,9 @@ static void rss_item(struct parser *ps, const xmlNode *item)
 		} else if (is_rss(c, "enclosure")) {
 			if (e.enclosure_url)
 				continue;
-			take_url(ps, &e.enclosure_url, c, "url");
-			if (!e.enclosure_url)
-				continue;
-			e.enclosure_type = attr_text(c, "type", FEED_TEXT_MAX);
-			char *len = attr_text(c, "length", 64);
-			e.enclosure_size = parse_size(len);
-			free(len);
+			take_enclosure(ps, &e, c, "url");
 		} else if (is_ns(c, NS_ITUNES, "duration")) {
-			char *d = node_text(c, 64);
-			e.duration_us = feed_parse_duration(d);
-			free(d);
+			take_duration(&e, c);
 		} else if (is_ns(c, NS_ITUNES, "summary")) {
 			take_text(&summary, c, FEED_DESCRIPTION_MAX);
 		} else if (is_ns(c, NS_ITUNES, "subtitle")) {
@@ -982,17 +996,9 @@ static void atom_entry(struct parser *ps, const xmlNode *entry)
 			free(rel);
 			if (!enclosure || e.enclosure_url)
 				continue;
-			take_url(ps, &e.enclosure_url, c, "href");
-			if (!e.enclosure_url)
-				continue;
-			e.enclosure_type = attr_text(c, "type", FEED_TEXT_MAX);
-			char *len = attr_text(c, "length", 64);
-			e.enclosure_size = parse_size(len);
-			free(len);
+			take_enclosure(ps, &e, c, "href");
 		} else if (is_ns(c, NS_ITUNES, "duration")) {
-			char *d = node_text(c, 64);
-			e.duration_us = feed_parse_duration(d);
-			free(d);
+			take_duration(&e, c);
 		}
 	}
 	if (e.published_at == 0)
