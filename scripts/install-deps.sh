@@ -9,7 +9,7 @@ libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev 
 libsqlite3-dev libpq-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"
 test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema
-postgresql sqlite3"
+postgresql sqlite3 wrk"
 run_pkgs="nats-server liquidsoap icecast2 ffmpeg sqlite3"
 
 case "${1:-all}" in
@@ -28,6 +28,14 @@ for p in $pkgs; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# Node.js runs the OpenAPI check (tests/api); any node >= 18 will do, so an
+# existing installation (not from Debian) is kept.
+case "${1:-all}" in
+test|all)
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+	;;
+esac
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -14,30 +14,31 @@ nats_port=${ONAIR_RUN_NATS_PORT:-4222}
 icecast_port=${ONAIR_RUN_ICECAST_PORT:-8000}
 harbor_port=${ONAIR_RUN_HARBOR_PORT:-8001}
 hls_port=${ONAIR_RUN_HLS_PORT:-8002}
+api_port=${ONAIR_RUN_API_PORT:-8080}
 onair=$top/$build/src/onair/onair
 playout=$top/$build/src/playout/onair-playout
-mkdir -p "$state"/{nats,playout,media-src,demo,icecast/log}
+mkdir -p "$state"/{nats,playout,demo,icecast/log}
 chmod 755 "$state"
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$nats_port" "$icecast_port" "$harbor_port" "$hls_port"; do
+for p in "$nats_port" "$icecast_port" "$harbor_port" "$hls_port" "$api_port"; do
 	if port_busy "$p"; then
 		echo "onair: port $p is taken (another station running?). Ports are set with" >&2
-		echo "       ONAIR_RUN_NATS_PORT, _ICECAST_PORT, _HARBOR_PORT, _HLS_PORT." >&2
+		echo "       ONAIR_RUN_NATS_PORT, _ICECAST_PORT, _HARBOR_PORT, _HLS_PORT, _API_PORT." >&2
 		exit 1
 	fi
 done
 
 # Secrets: made once, kept in .run/secrets (mode 600).
-if [ ! -s "$state/secrets" ]; then
-	umask 077
-	{
-		echo "icecast_source=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
-		echo "icecast_admin=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
-		echo "dj_password=$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
-	} >"$state/secrets"
-	umask 022
-fi
+secret() { head -c "$1" /dev/urandom | base64 | tr -d '/+='; }
+umask 077
+touch "$state/secrets"
+grep -q '^icecast_source=' "$state/secrets" || echo "icecast_source=$(secret 12)" >>"$state/secrets"
+grep -q '^icecast_admin=' "$state/secrets" || echo "icecast_admin=$(secret 12)" >>"$state/secrets"
+grep -q '^dj_password=' "$state/secrets" || echo "dj_password=$(secret 9)" >>"$state/secrets"
+grep -q '^admin_password=' "$state/secrets" || echo "admin_password=$(secret 9)" >>"$state/secrets"
+grep -q '^playout_token=' "$state/secrets" || echo "playout_token=onair_$(secret 32)" >>"$state/secrets"
+umask 022
 # shellcheck disable=SC1091
 . "$state/secrets"
 
@@ -104,12 +105,10 @@ export ONAIR_STORAGE_PATH=$state/media
 "$onair" migrate >/dev/null
 "$onair" import "$state/demo" >"$state/import.log" 2>&1 ||
 	{ echo "onair: importing the demo content failed (see $state/import.log)" >&2; exit 1; }
-# Playout reads media by content hash from media-src (the web API does
-# not serve library files yet).
-for f in "$state"/demo/*.mp3; do
-	h=$(sha256sum "$f" | cut -c1-64)
-	[ -e "$state/media-src/$h" ] || cp "$f" "$state/media-src/$h"
-done
+if ! "$onair" user list 2>/dev/null | grep -q '^admin '; then
+	printf '%s\n' "$admin_password" | "$onair" user add admin --role admin \
+		--display-name "Station admin" >/dev/null
+fi
 if ! "$onair" user list 2>/dev/null | grep -q '^dj '; then
 	printf '%s\n' "$dj_password" | "$onair" user add dj --role program_manager \
 		--display-name "Demo DJ" >/dev/null
@@ -149,7 +148,11 @@ SQL
 
 export ONAIR_PLAYOUT_STATE_DIR=$state/playout
 export ONAIR_PLAYOUT_INSTANCE=${ONAIR_PLAYOUT_INSTANCE:-local}
-export ONAIR_PLAYOUT_MEDIA_URL="file://$state/media-src/{hash}"
+# Playout downloads media from the web API with its service credential.
+export ONAIR_API_LISTEN=127.0.0.1:$api_port
+export ONAIR_API_PLAYOUT_TOKEN=$playout_token
+export ONAIR_PLAYOUT_MEDIA_TOKEN=$playout_token
+export ONAIR_PLAYOUT_MEDIA_URL="http://127.0.0.1:$api_port/api/v1/files/{id}/content"
 export ONAIR_ICECAST_PORT=$icecast_port
 export ONAIR_ICECAST_PASSWORD=$icecast_source
 export ONAIR_HARBOR_PORT=$harbor_port
@@ -163,6 +166,7 @@ pids+=($!)
 pids+=($!)
 "$onair" api 2>>"$state/onair.log" &
 pids+=($!)
+wait_port "$api_port" "onair api"
 "$playout" run 2>>"$state/playout.log" &
 pids+=($!)
 
@@ -187,7 +191,13 @@ onair is on air (state and logs in $state).
                      (the demo show runs all day from its autoplaylist;
                       the database is $state/onair.db)
 
-  Not yet available: the web app and web API (see README, "Status").
+  Web API:           http://127.0.0.1:$api_port/api/v1  (docs: /api/v1/openapi.json)
+                     log in as admin / $admin_password, e.g.
+                     curl -c jar -H 'Content-Type: application/json' \\
+                       -d '{"name":"admin","password":"$admin_password"}' \\
+                       http://127.0.0.1:$api_port/api/v1/auth/login
+
+  Not yet available: the web app (see README, "Status").
 Press Ctrl-C to stop.
 
 MSG

@@ -77,6 +77,13 @@ if ! scripts/install-deps.sh test; then
 	exit 1
 fi
 
+note "installing the Node packages of the OpenAPI check"
+if ! (cd tests/api && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+	echo "npm ci in tests/api failed"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
 note "build and test (gcc, -Werror)"
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	SUITES="unit integration" run_suite build gcc -Dwerror=true --buildtype=debugoptimized

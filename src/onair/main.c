@@ -17,12 +17,14 @@
 #include "onair/playout_cmd.h"
 #include "onair/publish.h"
 #include "onair/role.h"
+#include "onair/api_cmd.h"
 #include "onair/schedule_cmd.h"
 #include "onair/user_cmd.h"
 
 static const struct config_key onair_keys[] = {
 	CLI_COMMON_KEYS,
 	{ "api.listen", "127.0.0.1:8080", "address:port the web API listens on" },
+	API_CMD_KEYS,
 	{ "database.url", "sqlite:///var/lib/onair/onair.db",
 	  "sqlite:///path/file.db or postgresql://user@host/db" },
 	{ "storage.path", "/var/lib/onair/media", "media directory" },
@@ -42,7 +44,7 @@ static const char usage[] =
 	"The schedule-building side of the onair radio automation system.\n"
 	"\n"
 	"Commands:\n"
-	"  api         serve the web API and the web app\n"
+	"  api         serve the web API and the web app ('api routes': list the routes)\n"
 	"  worker      run background tasks (analysis, podcasts)\n"
 	"  messages    talk to playout: publish the schedule, take in events\n"
 	"  config      print the effective settings and where each comes from\n"
@@ -92,7 +94,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	const char *cmd = cli.argv[0];
-	if (strcmp(cmd, "api") == 0 || strcmp(cmd, "worker") == 0 ||
+	if (strcmp(cmd, "api") == 0 && cli.argc == 2 && strcmp(cli.argv[1], "routes") == 0) {
+		code = api_routes_command();
+	} else if (strcmp(cmd, "api") == 0 || strcmp(cmd, "worker") == 0 ||
 	    strcmp(cmd, "messages") == 0) {
 		if (cli.argc > 1) {
 			fprintf(stderr, "%s %s: unexpected argument '%s'\n", cli.program, cmd,
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		code = strcmp(cmd, "messages") == 0 ? messages_command(&cli.config)
+		       : strcmp(cmd, "api") == 0    ? api_command(&cli.config)
 						     : role_run(cmd, &cli.config);
 	} else if (strcmp(cmd, "playout") == 0) {
 		code = playout_command(&cli.config, cli.argc - 1, cli.argv + 1);

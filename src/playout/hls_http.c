@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "common/alloc.h"
+#include "common/http_range.h"
 #include "common/log.h"
 #include "playout/hls_http.h"
 
@@ -158,82 +159,6 @@ static const struct content_type *type_of(const char *name)
 	return &default_type;
 }
 
-enum range_kind {
-	RANGE_WHOLE,		/* no usable Range: send the whole file */
-	RANGE_PART,		/* send first..last */
-	RANGE_UNSATISFIABLE,	/* 416 */
-};
-
-static const char *skip_ws(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
-/* Parse decimal digits, saturating at UINT64_MAX (a position that large
- * is past any file anyway). */
-static const char *parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-	}
-	*out = v;
-	return s;
-}
-
-/*
- * One range of RFC 9110: "bytes=a-b", "bytes=a-" or "bytes=-n". Several
- * ranges, other units and malformed values are ignored (the whole file
- * is sent, as the RFC allows).
- */
-static enum range_kind parse_range(const char *s, uint64_t size, uint64_t *first,
-				   uint64_t *last)
-{
-	if (strncasecmp(s, "bytes", 5) != 0)
-		return RANGE_WHOLE;
-	s = skip_ws(s + 5);
-	if (*s != '=')
-		return RANGE_WHOLE;
-	s = skip_ws(s + 1);
-	if (strchr(s, ','))
-		return RANGE_WHOLE;
-
-	uint64_t a = 0, b = 0;
-	bool has_a = *s >= '0' && *s <= '9';
-	if (has_a)
-		s = parse_u64(s, &a);
-	s = skip_ws(s);
-	if (*s != '-')
-		return RANGE_WHOLE;
-	s = skip_ws(s + 1);
-	bool has_b = *s >= '0' && *s <= '9';
-	if (has_b)
-		s = parse_u64(s, &b);
-	s = skip_ws(s);
-	if (*s != '\0')
-		return RANGE_WHOLE;
-
-	if (!has_a) {
-		if (!has_b)
-			return RANGE_WHOLE;
-		if (b == 0 || size == 0)
-			return RANGE_UNSATISFIABLE;
-		*first = b >= size ? 0 : size - b;
-		*last = size - 1;
-		return RANGE_PART;
-	}
-	if (has_b && b < a)
-		return RANGE_WHOLE;
-	if (a >= size)
-		return RANGE_UNSATISFIABLE;
-	*first = a;
-	*last = has_b && b < size - 1 ? b : size - 1;
-	return RANGE_PART;
-}
-
 static void add_cors(struct MHD_Response *resp)
 {
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
@@ -319,15 +244,15 @@ static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *co
 	uint64_t size = (uint64_t)st.st_size;
 
 	uint64_t first = 0, last = 0;
-	enum range_kind kind = RANGE_WHOLE;
+	enum http_range kind = HTTP_RANGE_WHOLE;
 	const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							MHD_HTTP_HEADER_RANGE);
 	/* We send no validators, so an If-Range can never match: whole file. */
 	const char *if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							   MHD_HTTP_HEADER_IF_RANGE);
 	if (range && !if_range)
-		kind = parse_range(range, size, &first, &last);
-	if (kind == RANGE_UNSATISFIABLE) {
+		kind = http_range_parse(range, size, &first, &last);
+	if (kind == HTTP_RANGE_UNSATISFIABLE) {
 		close(fd);
 		char cr[48];
 		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
@@ -335,8 +260,8 @@ static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *co
 				   NULL, cr);
 	}
 
-	uint64_t offset = kind == RANGE_PART ? first : 0;
-	uint64_t len = kind == RANGE_PART ? last - first + 1 : size;
+	uint64_t offset = kind == HTTP_RANGE_PART ? first : 0;
+	uint64_t len = kind == HTTP_RANGE_PART ? last - first + 1 : size;
 	/* Takes fd on success only. */
 	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd,
 									    offset);
@@ -353,7 +278,7 @@ static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *co
 	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
 				"Content-Length, Content-Range, Accept-Ranges");
 	unsigned status = MHD_HTTP_OK;
-	if (kind == RANGE_PART) {
+	if (kind == HTTP_RANGE_PART) {
 		char cr[80];
 		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
 			 first, last, size);
@@ -482,7 +407,10 @@ int hls_http_start(struct hls_http **out, const struct hls_http_options *opts)
 	h->port = port;
 	h->on_segment = opts->on_segment;
 	h->userdata = opts->userdata;
-	h->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0,
+	/* poll, not epoll: libmicrohttpd 0.9.75's epoll mode can miss a
+	 * connection's events (a client that hangs up, one left without an
+	 * answer until the timeout). */
+	h->daemon = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0,
 				     NULL, NULL, on_request, h,
 				     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
 				     MHD_OPTION_LISTEN_SOCKET, mhd_fd,

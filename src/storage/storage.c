@@ -308,6 +308,58 @@ out_abort:
 	return r;
 }
 
+struct storage_put {
+	struct storage *st;
+	struct put p;
+};
+
+int storage_put_begin(struct storage *st, int64_t max_size, struct storage_put **out)
+{
+	*out = NULL;
+	if (!st || max_size < 0)
+		return -EINVAL;
+	struct storage_put *sp = xcalloc(1, sizeof(*sp));
+	sp->st = st;
+	int r = put_begin(st, max_size, &sp->p);
+	if (r < 0) {
+		free(sp);
+		return r;
+	}
+	*out = sp;
+	return 0;
+}
+
+int storage_put_write(struct storage_put *sp, const void *data, size_t len)
+{
+	if (!sp || sp->p.fd < 0)
+		return -EINVAL;
+	return put_write(&sp->p, data, len);
+}
+
+int64_t storage_put_size(const struct storage_put *sp)
+{
+	return sp ? sp->p.size : 0;
+}
+
+int storage_put_finish(struct storage_put *sp, const char *ext_hint,
+		       char key_out[STORAGE_KEY_SIZE], char hash_out[STORAGE_HASH_SIZE])
+{
+	if (!sp)
+		return -EINVAL;
+	int r = sp->p.fd < 0 ? -EINVAL : put_commit(sp->st, &sp->p, ext_hint, key_out, hash_out);
+	free(sp);
+	return r;
+}
+
+void storage_put_abort(struct storage_put *sp)
+{
+	if (!sp)
+		return;
+	if (sp->p.fd >= 0)
+		put_abort(&sp->p);
+	free(sp);
+}
+
 /* storage_put_stream's source for storage_put_file. */
 static ssize_t read_fd(void *ctx, void *buf, size_t len)
 {

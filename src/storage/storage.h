@@ -81,6 +81,25 @@ int storage_put_stream(struct storage *st, ssize_t (*read)(void *ctx, void *buf,
 		       char key_out[STORAGE_KEY_SIZE], char hash_out[STORAGE_HASH_SIZE],
 		       int64_t *size);
 
+/*
+ * The same as storage_put_stream for a source that pushes its bytes (an
+ * HTTP upload): storage_put_begin opens a temporary file (*out; -errno
+ * when it cannot), storage_put_write adds bytes (-EFBIG past max_size
+ * when max_size > 0, -errno on a write error: the put must then be
+ * aborted), storage_put_finish makes the bytes permanent under their key
+ * (or finds them stored already) and frees the put, storage_put_abort
+ * removes what was written and frees it. Every begun put ends with
+ * exactly one of finish and abort. One thread at a time per put.
+ */
+struct storage_put;
+int storage_put_begin(struct storage *st, int64_t max_size, struct storage_put **out);
+int storage_put_write(struct storage_put *sp, const void *data, size_t len);
+/* Bytes written so far. */
+int64_t storage_put_size(const struct storage_put *sp);
+int storage_put_finish(struct storage_put *sp, const char *ext_hint,
+		       char key_out[STORAGE_KEY_SIZE], char hash_out[STORAGE_HASH_SIZE]);
+void storage_put_abort(struct storage_put *sp);
+
 /* Store len bytes from data (artwork, waveform JSON) as storage_put_file
  * does, without a size limit. 0 or -errno as above. */
 int storage_put_bytes(struct storage *st, const void *data, size_t len, const char *ext_hint,

@@ -155,7 +155,8 @@ stop_cleanly() { # stop_cleanly SIGNAL WANT_TEXT COMMAND...
 	[ $rc -eq 0 ] || { echo "# exit $rc after SIG$sig"; cat "$tmp/run.log"; return 1; }
 	grep -q "INFO  \[.*\] stopped" "$tmp/run.log" || { echo "# no 'stopped' line"; cat "$tmp/run.log"; return 1; }
 }
-roles_env=(env ONAIR_DATABASE_URL="sqlite://$tmp/roles.db" ONAIR_STORAGE_PATH="$tmp/media")
+roles_env=(env ONAIR_DATABASE_URL="sqlite://$tmp/roles.db" ONAIR_STORAGE_PATH="$tmp/media"
+	ONAIR_API_LISTEN=127.0.0.1:0)
 for role in api worker messages; do
 	check "onair $role runs and stops on SIGTERM" stop_cleanly TERM "\[$role\] running" \
 		"${roles_env[@]}" "$onair" "$role"

@@ -1,0 +1,371 @@
+/*
+ * server.c - libmicrohttpd glue of the web API; see server.h.
+ */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "api/body.h"
+#include "api/problem.h"
+#include "api/router.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "db/db.h"
+
+#define COMPONENT "api"
+#define PATH_MAX_LEN 1024
+
+struct api_server {
+	struct MHD_Daemon *daemon;
+	struct api_ctx *ctx;
+};
+
+/* One request in flight. */
+struct conn_state {
+	struct api_request req;
+	struct api_response res;
+	struct buf body;
+	char path[PATH_MAX_LEN + 1];
+	char addr[INET6_ADDRSTRLEN];
+	bool answered;		/* res is final (an early error): queue it, read nothing more */
+	bool stream_open;	/* the route's stream state needs finish or abort */
+	void *stream_state;
+};
+
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static void close_thread_db(void *db)
+{
+	db_close(db);
+}
+
+static void make_db_key(void)
+{
+	pthread_key_create(&db_key, close_thread_db);
+}
+
+/* This thread's database connection, opened on first use. */
+static struct db *thread_db(const struct api_ctx *ctx)
+{
+	pthread_once(&db_key_once, make_db_key);
+	struct db *db = pthread_getspecific(db_key);
+	if (db)
+		return db;
+	char err[256];
+	if (db_open(&db, ctx->db_url, err, sizeof(err)) < 0) {
+		log_error(COMPONENT, "cannot open the database: %s", err);
+		return NULL;
+	}
+	pthread_setspecific(db_key, db);
+	return db;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+		return;
+	size_t len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	log_warn(COMPONENT, "%s", line);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct api_request *req = cls;
+	if (req->nheaders < API_MAX_HEADERS) {
+		req->headers[req->nheaders].key = key;
+		req->headers[req->nheaders].value = value ? value : "";
+		req->nheaders++;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct api_request *req = cls;
+	if (req->nquery < API_MAX_QUERY) {
+		req->query[req->nquery].key = key;
+		req->query[req->nquery].value = value ? value : "";
+		req->nquery++;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result queue_response(struct MHD_Connection *conn, struct conn_state *cs)
+{
+	struct api_response *res = &cs->res;
+	struct MHD_Response *resp;
+	const char *type = res->content_type;
+	if (res->fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64(res->fd_length, res->fd,
+							       res->fd_offset);
+		if (resp)
+			res->fd = -1;	/* MHD owns it now */
+	} else if (res->json) {
+		char *text = json_dumps(res->json, JSON_COMPACT);
+		size_t len = text ? strlen(text) : 0;
+		resp = MHD_create_response_from_buffer(len, text ? text : (void *)"",
+						       text ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			free(text);
+	} else if (res->text) {
+		resp = MHD_create_response_from_buffer(res->text_len, res->text,
+						       MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			res->text = NULL;
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		type = NULL;
+	}
+	if (!resp)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	bool has_cache = false;
+	for (size_t i = 0; i < res->nheaders; i++) {
+		MHD_add_response_header(resp, res->headers[i].name, res->headers[i].value);
+		has_cache = has_cache || strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+	}
+	if (!has_cache)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result r = MHD_queue_response(conn, (unsigned)res->status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Set up cs for a new request; false with cs->res filled when it is
+ * answered at once. */
+static bool start_request(struct api_server *s, struct MHD_Connection *conn,
+			  struct conn_state *cs, const char *url, const char *method)
+{
+	struct api_request *req = &cs->req;
+	req->ctx = s->ctx;
+	req->method = method;
+	req->now = time_now_us();
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, req);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				  cs->addr, sizeof(cs->addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  cs->addr, sizeof(cs->addr));
+	}
+	req->client_addr = cs->addr;
+	if (strlen(url) > PATH_MAX_LEN) {
+		problem(&cs->res, 414, "the path is too long");
+		return false;
+	}
+	snprintf(cs->path, sizeof(cs->path), "%s", url);
+	req->path = cs->path;
+
+	int status;
+	char allow[128];
+	req->route = router_match(method, req->path, req->ids, &req->nids, &status, allow,
+				  sizeof(allow));
+	if (!req->route) {
+		if (status == 405) {
+			problem(&cs->res, 405, "%s is not allowed here; allowed: %s", method, allow);
+			api_response_header(&cs->res, "Allow", allow);
+		} else {
+			problem(&cs->res, 404, "there is no such resource");
+		}
+		return false;
+	}
+	req->db = thread_db(s->ctx);
+	if (!req->db) {
+		problem(&cs->res, 503, "the database cannot be reached; try again");
+		api_response_header(&cs->res, "Retry-After", "5");
+		return false;
+	}
+	if (!router_admit(req, &cs->res))
+		return false;
+	if (req->route->stream) {
+		if (req->route->stream->begin(req, &cs->res, &cs->stream_state) < 0)
+			return false;
+		cs->stream_open = true;
+		return true;
+	}
+	const char *len = api_header(req, "Content-Length");
+	if (len && strtoull(len, NULL, 10) > BODY_JSON_MAX) {
+		problem(&cs->res, 413, "the body is larger than %d bytes", BODY_JSON_MAX);
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct api_server *s = cls;
+	struct conn_state *cs = *con_cls;
+	if (!cs) {
+		cs = xcalloc(1, sizeof(*cs));
+		api_response_init(&cs->res);
+		buf_init(&cs->body, BODY_JSON_MAX);
+		*con_cls = cs;
+		if (!start_request(s, conn, cs, url, method)) {
+			cs->answered = true;
+			return queue_response(conn, cs);
+		}
+		return MHD_YES;
+	}
+	if (cs->answered) {
+		*upload_data_size = 0;	/* discard the rest */
+		return MHD_YES;
+	}
+	struct api_request *req = &cs->req;
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (cs->stream_open) {
+			if (req->route->stream->data(req, cs->stream_state, upload_data, n,
+						     &cs->res) < 0) {
+				req->route->stream->abort(req, cs->stream_state);
+				cs->stream_open = false;
+				cs->answered = true;
+				return queue_response(conn, cs);
+			}
+			return MHD_YES;
+		}
+		if (buf_append(&cs->body, upload_data, n) < 0) {
+			problem(&cs->res, 413, "the body is larger than %d bytes", BODY_JSON_MAX);
+			cs->answered = true;
+			return queue_response(conn, cs);
+		}
+		return MHD_YES;
+	}
+	/* The whole body is here. */
+	if (cs->stream_open) {
+		cs->stream_open = false;
+		req->route->stream->finish(req, cs->stream_state, &cs->res);
+	} else {
+		req->body = cs->body.data;
+		req->body_len = cs->body.len;
+		req->route->handler(req, &cs->res);
+	}
+	cs->answered = true;
+	return queue_response(conn, cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *cs = *con_cls;
+	if (!cs)
+		return;
+	if (cs->stream_open)
+		cs->req.route->stream->abort(&cs->req, cs->stream_state);
+	api_response_release(&cs->res);
+	buf_release(&cs->body);
+	free(cs);
+	*con_cls = NULL;
+}
+
+/* Parse "host:port" / "[v6]:port" into ss. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon)
+		return -EINVAL;
+	size_t hlen = (size_t)(colon - listen);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535 || colon[1] == '\0')
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a6);
+		return 0;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return -EINVAL;
+	*len = sizeof(*a4);
+	return 0;
+}
+
+int api_server_start(struct api_server **out, struct api_ctx *ctx, const char *listen,
+		     unsigned threads, uint16_t *port_out)
+{
+	*out = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	if (!listen || parse_listen(listen, &ss, &sslen) < 0)
+		return -EINVAL;
+	struct api_server *s = xcalloc(1, sizeof(*s));
+	s->ctx = ctx;
+	/* poll, not epoll: with epoll, libmicrohttpd 0.9.75 misses a client
+	 * that hangs up in the middle of a body (an upload's temporary
+	 * file then stays until the connection times out); measured by
+	 * tests/api/test_core.py. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				     MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
+				     MHD_OPTION_END);
+	if (!s->daemon) {
+		free(s);
+		return -EADDRINUSE;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	if (port_out)
+		*port_out = di ? di->port : 0;
+	*out = s;
+	return 0;
+}
+
+void api_server_stop(struct api_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}

@@ -1,0 +1,160 @@
+/*
+ * api_cmd.c - onair api; see api_cmd.h.
+ */
+#include "onair/api_cmd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "api/auth.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "api/throttle.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "common/timeutil.h"
+#include "db/db.h"
+#include "db/migrations.h"
+#include "mq/mq.h"
+#include "storage/storage.h"
+
+#define ROLE "api"
+
+static void on_mq_state(void *userdata, bool connected)
+{
+	if (connected)
+		log_info(ROLE, "message queue connected");
+	else
+		log_warn(ROLE, "message queue disconnected; reconnecting");
+}
+
+static int migrate(const char *url)
+{
+	struct db *db = NULL;
+	char err[512];
+	int r = db_open(&db, url, err, sizeof(err));
+	if (r < 0) {
+		log_error(ROLE, "database: %s", err[0] ? err : onair_strerror(r));
+		return r;
+	}
+	int64_t from_v = 0, to_v = 0;
+	r = db_migrate(db, &from_v, &to_v);
+	if (r < 0)
+		log_error(ROLE, "database schema: %s", r == -EPROTO ? "newer than this program"
+								  : db_errmsg(db));
+	else if (to_v != from_v)
+		log_info(ROLE, "database schema upgraded from version %" PRId64 " to %" PRId64,
+			 from_v, to_v);
+	db_close(db);
+	return r;
+}
+
+int api_command(const struct config *cfg)
+{
+	int64_t threads = 4, upload_mb = 1024, session_h = 12, attempts = 5;
+	bool secure = false, public_on = true;
+	if (config_get_int(cfg, "api.threads", 1, 64, &threads) == -EINVAL ||
+	    config_get_int(cfg, "api.max_upload_mb", 1, 1024 * 1024, &upload_mb) == -EINVAL ||
+	    config_get_int(cfg, "api.session_hours", 1, 24 * 365, &session_h) == -EINVAL ||
+	    config_get_int(cfg, "api.login_attempts", 1, 1000, &attempts) == -EINVAL ||
+	    config_get_bool(cfg, "api.cookie_secure", &secure) == -EINVAL ||
+	    config_get_bool(cfg, "api.public", &public_on) == -EINVAL) {
+		log_error(ROLE, "an api.* setting is not valid (see onair config)");
+		return EXIT_FAILURE;
+	}
+	if (sodium_init() < 0) {
+		log_error(ROLE, "libsodium cannot start");
+		return EXIT_FAILURE;
+	}
+	const char *db_url = config_get(cfg, "database.url");
+	if (migrate(db_url) < 0)
+		return EXIT_FAILURE;
+	struct api_ctx ctx = {
+		.db_url = db_url,
+		.max_upload = upload_mb * 1024 * 1024,
+		.session_ttl_us = session_h * 3600 * USEC_PER_SEC,
+		.cookie_secure = secure,
+		.public_enabled = public_on,
+	};
+	const char *token = config_get(cfg, "api.playout_token");
+	if (token && *token)
+		auth_hash_secret(token, ctx.service_token_hash);
+	int r = storage_open(&ctx.storage, config_get(cfg, "storage.path"));
+	if (r < 0) {
+		log_error(ROLE, "media store %s: %s", config_get(cfg, "storage.path"),
+			  onair_strerror(r));
+		return EXIT_FAILURE;
+	}
+	int code = EXIT_FAILURE;
+	/* An address may fail more often than an account: several people
+	 * may share it (one office, one NAT). */
+	ctx.throttle = throttle_new(4096, (unsigned)attempts, 30 * USEC_PER_SEC,
+				    15 * 60 * USEC_PER_SEC);
+	ctx.throttle_addr = throttle_new(4096, 4 * (unsigned)attempts, 30 * USEC_PER_SEC,
+					 15 * 60 * USEC_PER_SEC);
+	char host[64] = "localhost", conn_name[128];
+	gethostname(host, sizeof(host) - 1);
+	snprintf(conn_name, sizeof(conn_name), "onair-api@%.64s", host);
+	const char *configured = config_get(cfg, "nats.name");
+	struct mq_options opts = {
+		.url = config_get(cfg, "nats.url"),
+		.name = configured ? configured : conn_name,
+		.on_state = on_mq_state,
+	};
+	r = mq_connect(&ctx.mq, &opts);
+	if (r < 0) {
+		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
+		goto out;
+	}
+	struct api_server *server = NULL;
+	uint16_t port = 0;
+	const char *listen = config_get(cfg, "api.listen");
+	r = api_server_start(&server, &ctx, listen, (unsigned)threads, &port);
+	if (r < 0) {
+		log_error(ROLE, "cannot listen on %s: %s", listen, onair_strerror(r));
+		goto out;
+	}
+	log_info(ROLE, "running: http://%s/api/v1 (port %u, %" PRId64 " threads, version %s)",
+		 listen, (unsigned)port, threads, ONAIR_VERSION);
+	bool topology = false;
+	int sig = 0;
+	while (sig == 0) {
+		if (!topology && mq_connected(ctx.mq)) {
+			r = mq_ensure_topology(ctx.mq);
+			if (r == 0)
+				topology = true;
+			else
+				log_warn(ROLE, "setting up streams failed (%s); will retry",
+					 onair_strerror(r));
+		}
+		sig = runtime_wait_signal(topology ? -1 : 500 * USEC_PER_MSEC);
+	}
+	log_info(ROLE, "stopping on %s", strsignal(sig));
+	api_server_stop(server);
+	code = EXIT_SUCCESS;
+	log_info(ROLE, "stopped");
+out:
+	mq_close(ctx.mq);
+	throttle_free(ctx.throttle);
+	throttle_free(ctx.throttle_addr);
+	storage_close(ctx.storage);
+	return code;
+}
+
+int api_routes_command(void)
+{
+	size_t n;
+	const struct api_route *routes = api_routes(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s %s%s\n", routes[i].method, routes[i].pattern,
+		       routes[i].role == ROLE_NONE ? "none" : api_role_name(routes[i].role),
+		       routes[i].flags & ROUTE_SERVICE ? " service" : "");
+	return EXIT_SUCCESS;
+}

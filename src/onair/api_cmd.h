@@ -1,0 +1,29 @@
+/*
+ * api_cmd.h - onair api: serve the web API.
+ */
+#ifndef ONAIR_ONAIR_API_CMD_H
+#define ONAIR_ONAIR_API_CMD_H
+
+#include "common/config.h"
+
+/* The api.* settings, for the command's settings table. */
+#define API_CMD_KEYS \
+	{ "api.threads", "4", "threads serving requests (each with a database connection)" }, \
+	{ "api.max_upload_mb", "1024", "largest uploaded file, in MiB" }, \
+	{ "api.session_hours", "12", "how long a login lasts" }, \
+	{ "api.cookie_secure", "false", "mark the session cookie Secure (serve over HTTPS)" }, \
+	{ "api.playout_token", NULL, "service credential playout sends to download media" }, \
+	{ "api.public", "true", "serve the public endpoints (no login)" }, \
+	{ "api.login_attempts", "5", "failed logins per account or address before a lock" }
+
+/* Run the web API until SIGTERM or SIGINT: migrate the database, open
+ * the media store, connect to the queue (work that needs it answers 503
+ * while it is down), listen on api.listen. An exit status. */
+int api_command(const struct config *cfg);
+
+/* Print the route table (method, path, weakest role) to stdout: for the
+ * tests that check the OpenAPI document and the permissions. */
+int api_routes_command(void);
+
+#include "common/banned.h"
+#endif
