@@ -232,6 +232,7 @@ void resource_list(struct api_request *req, struct api_response *res)
 	buf_init(&where, SQL_MAX);
 	buf_append_str(&where, " WHERE 1 = 1");
 	const char *sort = NULL;
+	char sort_expr[96];
 	bool desc = false;
 	for (size_t q = 0; q < req->nquery; q++) {
 		const char *key = req->query[q].key, *val = req->query[q].value ? req->query[q].value : "";
@@ -245,6 +246,12 @@ void resource_list(struct api_request *req, struct api_response *res)
 				goto out;
 			}
 			sort = f->column;
+			/* Text sorts A..Z without regard to case (and uses the
+			 * lower(...) indexes). */
+			if (f->type == FT_TEXT) {
+				snprintf(sort_expr, sizeof(sort_expr), "lower(%s)", f->column);
+				sort = sort_expr;
+			}
 			continue;
 		}
 		if (strcmp(key, "q") == 0) {
@@ -256,11 +263,14 @@ void resource_list(struct api_request *req, struct api_response *res)
 				problem(res, 400, "too many query parameters");
 				goto out;
 			}
+			/* Case-insensitive: SQLite's LIKE is (for ASCII), PostgreSQL
+			 * has ILIKE; no lower() per row. */
+			const char *like = db_backend(req->db) == DB_POSTGRES ? "ILIKE" : "LIKE";
 			buf_append_str(&where, " AND (1 = 0");
 			for (size_t i = 0; i < rs->nfields; i++) {
 				if (rs->fields[i].flags & FF_SEARCH)
-					buf_printf(&where, " OR lower(%s) LIKE lower($%d) ESCAPE '\\'",
-						   rs->fields[i].column, n);
+					buf_printf(&where, " OR %s %s $%d ESCAPE '\\'",
+						   rs->fields[i].column, like, n);
 			}
 			buf_append_str(&where, ")");
 			continue;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "api/auth.h"
+#include "api/resources.h"
 #include "api/router.h"
 #include "api/server.h"
 #include "api/throttle.h"
@@ -148,8 +149,77 @@ out:
 	return code;
 }
 
-int api_routes_command(void)
+static const char *handler_kind(api_handler h)
 {
+	return h == resource_list ? "list" : h == resource_create ? "create"
+	       : h == resource_get ? "get" : h == resource_update ? "update"
+	       : h == resource_delete ? "delete" : "custom";
+}
+
+static json_t *field_json(const struct field *f)
+{
+	static const char *const types[] = { "int", "id", "real", "text", "enum", "bool", "time",
+					     "json" };
+	static const char *const flags[] = { "ro", "req", "null", "filter", "sort", "search",
+					     "nonempty", "owner", "virtual" };
+	json_t *o = json_pack("{s:s, s:s}", "name", f->name, "type", types[f->type]);
+	json_t *fl = json_array();
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (f->flags & (1u << i))
+			json_array_append_new(fl, json_string(flags[i]));
+	}
+	json_object_set_new(o, "flags", fl);
+	if (f->min || f->max) {
+		json_object_set_new(o, "min", json_integer(f->min));
+		json_object_set_new(o, "max", json_integer(f->max));
+	}
+	if (f->choices) {
+		json_t *ch = json_array();
+		for (size_t i = 0; f->choices[i]; i++)
+			json_array_append_new(ch, json_string(f->choices[i]));
+		json_object_set_new(o, "choices", ch);
+	}
+	return o;
+}
+
+/* The route table with the declared resources, as JSON: for the OpenAPI
+ * document's generator (docs/openapi/build_openapi.py). */
+static int api_routes_json(void)
+{
+	size_t n;
+	const struct api_route *routes = api_routes(&n);
+	json_t *list = json_array(), *resources = json_object();
+	for (size_t i = 0; i < n; i++) {
+		const struct api_route *r = &routes[i];
+		const struct resource *rs = r->data;
+		json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}", "method", r->method, "path",
+				      r->pattern, "role", r->role == ROLE_NONE ? "none"
+				      : api_role_name(r->role), "service", (r->flags & ROUTE_SERVICE) != 0,
+				      "handler", handler_kind(r->handler));
+		json_object_set_new(o, "resource", rs ? json_string(rs->table) : json_null());
+		json_array_append_new(list, o);
+		if (!rs || json_object_get(resources, rs->table))
+			continue;
+		json_t *fields = json_array();
+		for (size_t k = 0; k < rs->nfields; k++)
+			json_array_append_new(fields, field_json(&rs->fields[k]));
+		json_object_set_new(resources, rs->table,
+				    json_pack("{s:s, s:o, s:b}", "name", rs->name, "fields", fields,
+					      "versioned", rs->versioned));
+	}
+	char *text = json_dumps(json_pack("{s:o, s:o}", "routes", list, "resources", resources),
+				JSON_INDENT(1) | JSON_SORT_KEYS);
+	if (!text)
+		return EXIT_FAILURE;
+	puts(text);
+	free(text);
+	return EXIT_SUCCESS;
+}
+
+int api_routes_command(bool as_json)
+{
+	if (as_json)
+		return api_routes_json();
 	size_t n;
 	const struct api_route *routes = api_routes(&n);
 	for (size_t i = 0; i < n; i++)

@@ -4,6 +4,8 @@
 #ifndef ONAIR_ONAIR_API_CMD_H
 #define ONAIR_ONAIR_API_CMD_H
 
+#include <stdbool.h>
+
 #include "common/config.h"
 
 /* The api.* settings, for the command's settings table. */
@@ -22,8 +24,9 @@
 int api_command(const struct config *cfg);
 
 /* Print the route table (method, path, weakest role) to stdout: for the
- * tests that check the OpenAPI document and the permissions. */
-int api_routes_command(void);
+ * tests that check the OpenAPI document and the permissions; as_json:
+ * with the declared resources' fields, for the OpenAPI generator. */
+int api_routes_command(bool as_json);
 
 #include "common/banned.h"
 #endif

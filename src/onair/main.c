@@ -94,8 +94,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	const char *cmd = cli.argv[0];
-	if (strcmp(cmd, "api") == 0 && cli.argc == 2 && strcmp(cli.argv[1], "routes") == 0) {
-		code = api_routes_command();
+	if (strcmp(cmd, "api") == 0 && cli.argc >= 2 && strcmp(cli.argv[1], "routes") == 0) {
+		code = api_routes_command(cli.argc == 3 && strcmp(cli.argv[2], "--json") == 0);
 	} else if (strcmp(cmd, "api") == 0 || strcmp(cmd, "worker") == 0 ||
 	    strcmp(cmd, "messages") == 0) {
 		if (cli.argc > 1) {
