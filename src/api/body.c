@@ -177,3 +177,34 @@ bool query_only(const struct api_request *req, const char *const *allowed,
 	}
 	return true;
 }
+
+bool query_range(const struct api_request *req, int64_t max_days, int64_t *from, int64_t *to,
+		 struct api_response *res)
+{
+	int a = query_time(req, "from", from, res);
+	if (a < 0)
+		return false;
+	int b = query_time(req, "to", to, res);
+	if (b < 0)
+		return false;
+	if (a == 0 || b == 0) {
+		problem_field(res, 400, a == 0 ? "from" : "to",
+			      "from and to are required (RFC 3339 times)");
+		return false;
+	}
+	if (*to <= *from || *to - *from > max_days * INT64_C(86400000000)) {
+		problem_field(res, 400, "to", "to must be after from and at most %lld days later",
+			      (long long)max_days);
+		return false;
+	}
+	return true;
+}
+
+bool need_queue(const struct api_request *req, struct api_response *res)
+{
+	if (req->ctx->mq)
+		return true;
+	problem(res, 503, "the message queue is not connected; try again");
+	api_response_header(res, "Retry-After", "5");
+	return false;
+}

@@ -40,6 +40,12 @@ int query_int(const struct api_request *req, const char *key, int64_t min, int64
 /* A query parameter as an RFC 3339 instant: as query_int. */
 int query_time(const struct api_request *req, const char *key, int64_t *out,
 	       struct api_response *res);
+/* The required from and to query parameters (RFC 3339): to after from
+ * and at most max_days later. false with res filled (400). */
+bool query_range(const struct api_request *req, int64_t max_days, int64_t *from, int64_t *to,
+		 struct api_response *res);
+/* The queue, or false with a 503 (Retry-After) in res when there is none. */
+bool need_queue(const struct api_request *req, struct api_response *res);
 /* 400 naming the first query parameter not in allowed (NULL-terminated);
  * true when all are known. */
 bool query_only(const struct api_request *req, const char *const *allowed,

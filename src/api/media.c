@@ -325,11 +325,8 @@ void files_analyze(struct api_request *req, struct api_response *res)
 {
 	char what[48];
 	snprintf(what, sizeof(what), "file %" PRId64, req->ids[0]);
-	if (!req->ctx->mq) {
-		problem(res, 503, "the message queue is not connected; try again");
-		api_response_header(res, "Retry-After", "5");
+	if (!need_queue(req, res))
 		return;
-	}
 	char task_id[LIBRARY_TASK_ID_SIZE];
 	int r = library_enqueue_analysis(req->db, req->ctx->mq, req->ids[0], req->now, task_id);
 	if (r < 0) {

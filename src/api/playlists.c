@@ -107,18 +107,6 @@ const struct resource res_smart_blocks = {
 	.check = smart_block_check,
 };
 
-static json_t *int_or_null(struct db_rows *rows, int c)
-{
-	return db_col_is_null(rows, c) ? json_null() : json_integer(db_col_int(rows, c));
-}
-
-static json_t *text_or_null(struct db_rows *rows, int c)
-{
-	const char *t = db_col_text(rows, c);
-	json_t *v = t ? json_string(t) : NULL;
-	return v ? v : json_null();
-}
-
 /* The items document of playlist id (200), or a problem. */
 static void playlist_items_answer(struct api_request *req, int64_t id, int status,
 				  struct api_response *res)
@@ -157,16 +145,16 @@ static void playlist_items_answer(struct api_request *req, int64_t id, int statu
 				       "position", (int)db_col_int(rows, 1), "kind", kind);
 		static const char *const ids[] = { "file_id", "smart_block_id", "webstream_id" };
 		for (int c = 0; c < 3; c++)
-			json_object_set_new(it, ids[c], int_or_null(rows, 2 + c));
+			json_object_set_new(it, ids[c], json_col_int(rows, 2 + c));
 		static const char *const over[] = { "cue_in_us", "cue_out_us", "fade_in_us",
 						    "fade_out_us", "crossfade_us" };
 		for (int c = 0; c < 5; c++)
-			json_object_set_new(it, over[c], int_or_null(rows, 5 + c));
+			json_object_set_new(it, over[c], json_col_int(rows, 5 + c));
 		json_object_set_new(it, "gain_db", db_col_is_null(rows, 10) ? json_null()
 				    : json_real(db_col_real(rows, 10)));
-		json_object_set_new(it, "title", text_or_null(rows, 11));
-		json_object_set_new(it, "artist", text_or_null(rows, 12));
-		json_object_set_new(it, "name", text_or_null(rows, 16));
+		json_object_set_new(it, "title", json_col_text(rows, 11));
+		json_object_set_new(it, "artist", json_col_text(rows, 12));
+		json_object_set_new(it, "name", json_col_text(rows, 16));
 		int64_t length = -1;
 		if (strcmp(kind, "file") == 0 && !db_col_is_null(rows, 13)) {
 			int64_t in = !db_col_is_null(rows, 5) ? db_col_int(rows, 5)
@@ -399,7 +387,7 @@ static void criteria_answer(struct api_request *req, int64_t id, struct api_resp
 				      (json_int_t)db_col_int(rows, 0), "group",
 				      (int)db_col_int(rows, 1), "field", db_col_text(rows, 2),
 				      "modifier", db_col_text(rows, 3), "value", db_col_text(rows, 4));
-		json_object_set_new(c, "value2", text_or_null(rows, 5));
+		json_object_set_new(c, "value2", json_col_text(rows, 5));
 		if (c)
 			json_array_append_new(list, c);
 	}

@@ -248,11 +248,8 @@ void task_retry(struct api_request *req, struct api_response *res)
 		problem(res, 409, "%s is %s; only a failed task can be retried", what, state);
 		return;
 	}
-	if (!req->ctx->mq) {
-		problem(res, 503, "the message queue is not connected; try again");
-		api_response_header(res, "Retry-After", "5");
+	if (!need_queue(req, res))
 		return;
-	}
 	char task_id[LIBRARY_TASK_ID_SIZE + 16] = "";
 	if (strcmp(kind, "analyze_file") == 0 && file) {
 		r = library_enqueue_analysis(req->db, req->ctx->mq, file, req->now, task_id);
@@ -279,30 +276,6 @@ void task_retry(struct api_request *req, struct api_response *res)
 	audit(req, "retry", "task", req->ids[0], NULL);
 	api_response_json(res, 202, json_pack("{s:I, s:s}", "retried", (json_int_t)req->ids[0],
 					      "task_id", task_id));
-}
-
-/* from and to of a history query: both required, to after from, at
- * most max_days apart. false with res filled. */
-static bool time_range(struct api_request *req, int64_t max_days, int64_t *from, int64_t *to,
-		       struct api_response *res)
-{
-	int a = query_time(req, "from", from, res);
-	if (a < 0)
-		return false;
-	int b = query_time(req, "to", to, res);
-	if (b < 0)
-		return false;
-	if (a == 0 || b == 0) {
-		problem_field(res, 400, a == 0 ? "from" : "to", "from and to are required"
-			      " (RFC 3339 times)");
-		return false;
-	}
-	if (*to <= *from || *to - *from > max_days * INT64_C(86400000000)) {
-		problem_field(res, 400, "to", "to must be after from and at most %" PRId64
-			      " days later", max_days);
-		return false;
-	}
-	return true;
 }
 
 /* One CSV field, quoted when needed (RFC 4180). */
@@ -335,7 +308,7 @@ void as_run_list(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res))
 		return;
 	int64_t from, to, limit = 1000, offset = 0;
-	if (!time_range(req, 366, &from, &to, res) ||
+	if (!query_range(req, 366, &from, &to, res) ||
 	    query_int(req, "limit", 1, 100000, &limit, res) < 0 ||
 	    query_int(req, "offset", 0, INT32_MAX, &offset, res) < 0)
 		return;
@@ -423,7 +396,7 @@ void listener_stats(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res))
 		return;
 	int64_t from, to;
-	if (!time_range(req, 31, &from, &to, res))
+	if (!query_range(req, 31, &from, &to, res))
 		return;
 	const char *output = api_query(req, "output");
 	struct db_rows *rows;
@@ -458,7 +431,7 @@ void listener_stats_shows(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res))
 		return;
 	int64_t from, to;
-	if (!time_range(req, 366, &from, &to, res))
+	if (!query_range(req, 366, &from, &to, res))
 		return;
 	struct db_rows *rows;
 	int r = db_query(req->db,

@@ -318,13 +318,10 @@ void podcast_episodes_list(struct api_request *req, struct api_response *res)
 		json_object_set_new(e, "published_at", db_col_is_null(rows, 5) ? json_null()
 				    : json_time(db_col_int(rows, 5)));
 		json_object_set_new(e, "enclosure_url", json_string(db_col_text(rows, 6)));
-		json_object_set_new(e, "enclosure_size", db_col_is_null(rows, 7) ? json_null()
-				    : json_integer(db_col_int(rows, 7)));
-		json_object_set_new(e, "file_id", db_col_is_null(rows, 8) ? json_null()
-				    : json_integer(db_col_int(rows, 8)));
+		json_object_set_new(e, "enclosure_size", json_col_int(rows, 7));
+		json_object_set_new(e, "file_id", json_col_int(rows, 8));
 		json_object_set_new(e, "import_status", json_string(db_col_text(rows, 9)));
-		json_object_set_new(e, "failure_reason", db_col_is_null(rows, 10) ? json_null()
-				    : json_string(db_col_text(rows, 10)));
+		json_object_set_new(e, "failure_reason", json_col_text(rows, 10));
 		json_object_set_new(e, "created_at", json_time(db_col_int(rows, 11)));
 		json_array_append_new(items, e);
 	}
@@ -335,16 +332,6 @@ void podcast_episodes_list(struct api_request *req, struct api_response *res)
 	api_response_json(res, 200, json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
 					      (json_int_t)total, "limit", (json_int_t)limit,
 					      "offset", (json_int_t)offset));
-}
-
-/* 503 when there is no queue to hand work to. */
-static bool need_queue(struct api_request *req, struct api_response *res)
-{
-	if (req->ctx->mq)
-		return true;
-	problem(res, 503, "the message queue is not connected; try again");
-	api_response_header(res, "Retry-After", "5");
-	return false;
 }
 
 void podcast_poll_now(struct api_request *req, struct api_response *res)

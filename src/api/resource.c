@@ -33,6 +33,18 @@ json_t *json_time(int64_t t)
 	return json_string(ts);
 }
 
+json_t *json_col_int(struct db_rows *rows, int c)
+{
+	return db_col_is_null(rows, c) ? json_null() : json_integer(db_col_int(rows, c));
+}
+
+json_t *json_col_text(struct db_rows *rows, int c)
+{
+	const char *t = db_col_text(rows, c);
+	json_t *v = t ? json_string(t) : NULL;
+	return v ? v : json_null();
+}
+
 static const struct resource *route_resource(const struct api_request *req)
 {
 	return req->route->data;

@@ -108,6 +108,11 @@ int resource_may_write(struct api_request *req, const struct resource *rs, int64
  * connected); never fails the request. */
 void resource_schedule_changed(struct api_request *req);
 
+/* Column c of the current row as a JSON integer or text; null for NULL
+ * (and for text that is not UTF-8). */
+json_t *json_col_int(struct db_rows *rows, int c);
+json_t *json_col_text(struct db_rows *rows, int c);
+
 /* Format microseconds since the epoch as RFC 3339 into a JSON string. */
 json_t *json_time(int64_t t);
 

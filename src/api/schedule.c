@@ -77,41 +77,6 @@ static int ensure_instances(struct api_request *req, int64_t from, int64_t to)
 	return 0;
 }
 
-/* from and to of the query: required, to > from, at most days apart. */
-static bool window(struct api_request *req, int64_t days, int64_t *from, int64_t *to,
-		   struct api_response *res)
-{
-	int a = query_time(req, "from", from, res);
-	if (a < 0)
-		return false;
-	int b = query_time(req, "to", to, res);
-	if (b < 0)
-		return false;
-	if (a == 0 || b == 0) {
-		problem_field(res, 400, a == 0 ? "from" : "to",
-			      "from and to are required (RFC 3339 times)");
-		return false;
-	}
-	if (*to <= *from || *to - *from > days * DAY_US) {
-		problem_field(res, 400, "to", "to must be after from and at most %" PRId64
-			      " days later", days);
-		return false;
-	}
-	return true;
-}
-
-static json_t *id_or_null(struct db_rows *rows, int c)
-{
-	return db_col_is_null(rows, c) ? json_null() : json_integer(db_col_int(rows, c));
-}
-
-static json_t *text_or_null(struct db_rows *rows, int c)
-{
-	const char *t = db_col_text(rows, c);
-	json_t *v = t ? json_string(t) : NULL;
-	return v ? v : json_null();
-}
-
 #define INSTANCE_COLS \
 	"i.id, i.show_id, s.name, s.color, i.starts_at, i.ends_at, i.version," \
 	" i.recurrence_id, i.instance_date, i.rebroadcast_of, i.linked_to"
@@ -123,14 +88,14 @@ static json_t *instance_json(struct api_request *req, struct db_rows *rows)
 			      "id", (json_int_t)db_col_int(rows, 0),
 			      "show_id", (json_int_t)db_col_int(rows, 1),
 			      "show_name", db_col_text(rows, 2),
-			      "color", text_or_null(rows, 3),
+			      "color", json_col_text(rows, 3),
 			      "starts_at", json_time(db_col_int(rows, 4)),
 			      "ends_at", json_time(db_col_int(rows, 5)),
 			      "version", (json_int_t)db_col_int(rows, 6));
-	json_object_set_new(o, "recurrence_id", id_or_null(rows, 7));
-	json_object_set_new(o, "instance_date", text_or_null(rows, 8));
-	json_object_set_new(o, "rebroadcast_of", id_or_null(rows, 9));
-	json_object_set_new(o, "linked_to", id_or_null(rows, 10));
+	json_object_set_new(o, "recurrence_id", json_col_int(rows, 7));
+	json_object_set_new(o, "instance_date", json_col_text(rows, 8));
+	json_object_set_new(o, "rebroadcast_of", json_col_int(rows, 9));
+	json_object_set_new(o, "linked_to", json_col_int(rows, 10));
 	return o;
 }
 
@@ -152,7 +117,7 @@ void instances_list_handler(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res))
 		return;
 	int64_t from, to, show = 0;
-	if (!window(req, INSTANCES_WINDOW_DAYS, &from, &to, res) ||
+	if (!query_range(req, INSTANCES_WINDOW_DAYS, &from, &to, res) ||
 	    query_int(req, "show_id", 1, INT64_MAX, &show, res) < 0)
 		return;
 	int r = ensure_instances(req, from, to);
@@ -227,20 +192,20 @@ static json_t *instance_document(struct api_request *req, int64_t id, int *err)
 			json_t *it = json_pack("{s:I, s:i, s:s}", "id",
 					       (json_int_t)db_col_int(rows, 0), "position",
 					       (int)db_col_int(rows, 1), "kind", db_col_text(rows, 2));
-			json_object_set_new(it, "file_id", id_or_null(rows, 3));
-			json_object_set_new(it, "webstream_id", id_or_null(rows, 4));
+			json_object_set_new(it, "file_id", json_col_int(rows, 3));
+			json_object_set_new(it, "webstream_id", json_col_int(rows, 4));
 			json_object_set_new(it, "starts_at", json_time(db_col_int(rows, 5)));
 			json_object_set_new(it, "ends_at", json_time(db_col_int(rows, 6)));
 			static const char *const over[] = { "cue_in_us", "cue_out_us", "fade_in_us",
 							    "fade_out_us", "crossfade_us" };
 			for (int c = 0; c < 5; c++)
-				json_object_set_new(it, over[c], id_or_null(rows, 7 + c));
+				json_object_set_new(it, over[c], json_col_int(rows, 7 + c));
 			json_object_set_new(it, "gain_db", db_col_is_null(rows, 12) ? json_null()
 					    : json_real(db_col_real(rows, 12)));
-			json_object_set_new(it, "title", text_or_null(rows, 13));
-			json_object_set_new(it, "artist", text_or_null(rows, 14));
-			json_object_set_new(it, "origin", text_or_null(rows, 15));
-			json_object_set_new(it, "source_playlist_id", id_or_null(rows, 16));
+			json_object_set_new(it, "title", json_col_text(rows, 13));
+			json_object_set_new(it, "artist", json_col_text(rows, 14));
+			json_object_set_new(it, "origin", json_col_text(rows, 15));
+			json_object_set_new(it, "source_playlist_id", json_col_int(rows, 16));
 			json_array_append_new(items, it);
 		}
 		db_rows_free(rows);
@@ -572,7 +537,7 @@ void schedule_window(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res))
 		return;
 	int64_t from, to;
-	if (!window(req, SCHEDULE_WINDOW_DAYS, &from, &to, res))
+	if (!query_range(req, SCHEDULE_WINDOW_DAYS, &from, &to, res))
 		return;
 	int r = ensure_instances(req, from, to);
 	if (r < 0) {
@@ -605,11 +570,11 @@ void schedule_window(struct api_request *req, struct api_response *res)
 				       "starts_at", json_time(db_col_int(rows, 4)),
 				       "ends_at", json_time(db_col_int(rows, 5)),
 				       "kind", db_col_text(rows, 6));
-		json_object_set_new(it, "file_id", id_or_null(rows, 7));
-		json_object_set_new(it, "webstream_id", id_or_null(rows, 8));
-		json_object_set_new(it, "title", text_or_null(rows, 9));
-		json_object_set_new(it, "artist", text_or_null(rows, 10));
-		json_object_set_new(it, "duration_us", id_or_null(rows, 11));
+		json_object_set_new(it, "file_id", json_col_int(rows, 7));
+		json_object_set_new(it, "webstream_id", json_col_int(rows, 8));
+		json_object_set_new(it, "title", json_col_text(rows, 9));
+		json_object_set_new(it, "artist", json_col_text(rows, 10));
+		json_object_set_new(it, "duration_us", json_col_int(rows, 11));
 		json_array_append_new(items, it);
 	}
 	r = db_rows_error(rows);

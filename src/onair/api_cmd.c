@@ -4,6 +4,7 @@
 #include "onair/api_cmd.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,11 @@ int api_command(const struct config *cfg)
 		log_error(ROLE, "an api.* setting is not valid (see onair config)");
 		return EXIT_FAILURE;
 	}
+	/* Responses of a few hundred KiB are built and freed all the time:
+	 * keep the heap instead of giving it back (and faulting it in again)
+	 * on every request. Measured: a schedule window read in half the time. */
+	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	if (sodium_init() < 0) {
 		log_error(ROLE, "libsodium cannot start");
 		return EXIT_FAILURE;
