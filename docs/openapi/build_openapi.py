@@ -493,15 +493,17 @@ def custom_operations():
         "artist": nullable(STR),
         "origin": {"type": "string",
                    "enum": ["manual", "linked", "rebroadcast", "autoplaylist"]},
-        "source_playlist_id": nullable(ID)},
+        "source_playlist_id": nullable(ID), "source_smart_block_id": nullable(ID)},
         description="title: the file's title or the webstream's name")
     s["InstanceDetail"] = obj(dict(
         inst, hosts=array(ID, description="user ids of the show's hosts"),
+        content_instance_id=dict(ID, description="the instance whose items these are (itself,"
+                                 " or the root of a linked show): edits go there"),
         items=array(ref("ScheduledItem"),
                     description="the items (of the instance whose content it shares, when "
                                 "linked or a rebroadcast)"),
         item_ids=array(ID, description="after an insert: the ids of the items placed")),
-        sorted(list(inst) + ["hosts", "items"]))
+        sorted(list(inst) + ["hosts", "items", "content_instance_id"]))
     place = {"type": "integer", "minimum": 0, "maximum": PLACEMENT_LENGTH_MAX}
     s["ItemInsert"] = obj({
         "version": dict(ID, description="the instance version read (409 when it changed)"),
@@ -651,7 +653,8 @@ def custom_operations():
         description="Also answers HEAD. The bytes of an id never change (content addressed).")
     o[("HEAD", V + "/files/{id}/content")] = op(
         "The file's size, type and ETag without the bytes",
-        {k: ({kk: vv for kk, vv in v.items() if kk != "content"} if "content" in v else v)
+        {k: (dict({kk: vv for kk, vv in v.items() if kk != "content"},
+                  description="as GET, without the bytes") if "content" in v else v)
          for k, v in content_responses.items()},
         params=content_params)
     o[("GET", V + "/files/{id}/waveform")] = op(

@@ -213,8 +213,9 @@ static int api_routes_json(void)
 				    json_pack("{s:s, s:o, s:b}", "name", rs->name, "fields", fields,
 					      "versioned", rs->versioned));
 	}
-	char *text = json_dumps(json_pack("{s:o, s:o}", "routes", list, "resources", resources),
-				JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_t *doc = json_pack("{s:o, s:o}", "routes", list, "resources", resources);
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(doc);
 	if (!text)
 		return EXIT_FAILURE;
 	puts(text);
