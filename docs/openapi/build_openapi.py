@@ -46,7 +46,6 @@ SMARTBLOCK_ITEMS_MAX = 10000
 PLACEMENT_ITEMS_MAX = 20000
 PLACEMENT_LENGTH_MAX = 31 * 86400 * 1000000
 PLAYLIST_ITEMS_MAX = 5000
-FADE_MAX = 60000000
 SHOW_HOSTS_MAX = 50
 TEXT_MAX_DEFAULT = 2000
 ROLES = ["admin", "program_manager", "host", "guest"]
@@ -175,6 +174,9 @@ def schema_name(table):
     return name[:-1] if name.endswith("s") else name
 
 
+# An http(s) URL with a host, without spaces or control characters (url_ok).
+URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[^/\\x00-\\x20\\x7f][^\\x00-\\x20\\x7f]*$"
+
 # Rules of the resources' check hooks (and of a virtual field), for
 # request bodies: {(table, field): schema members to add}.
 CHECK_RULES = {
@@ -186,12 +188,14 @@ CHECK_RULES = {
     ("track_types", "code"): {"pattern": "^[a-z0-9_-]*$",
                               "description": "a-z, 0-9, '_' and '-' (used in smart block "
                                              "criteria)"},
-    ("webstreams", "url"): {"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/\\s]",
-                            "description": "an http:// or https:// URL without spaces"},
-    ("podcasts", "url"): {"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/\\s]",
-                          "description": "the feed: an http:// or https:// URL without spaces"},
-    ("shows", "url"): {"pattern": "^(https?://.*)?$",
-                       "description": "an http:// or https:// URL (or empty)"},
+    ("webstreams", "url"): {"pattern": URL_PATTERN,
+                            "description": "an http:// or https:// URL with a host, without "
+                                           "spaces or control characters"},
+    ("podcasts", "url"): {"pattern": URL_PATTERN,
+                          "description": "the feed: an http:// or https:// URL with a host, "
+                                         "without spaces or control characters"},
+    ("shows", "url"): {"pattern": "^$|" + URL_PATTERN,
+                       "description": "an http:// or https:// URL with a host (or empty)"},
     ("shows", "color"): {"pattern": "^#[0-9A-Fa-f]{6}$"},
     ("shows", "background_color"): {"pattern": "^#[0-9A-Fa-f]{6}$"},
     ("show_recurrences", "start_date"): {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
@@ -202,7 +206,9 @@ CHECK_RULES = {
                                          "description": "local time, HH:MM or HH:MM:SS"},
     ("show_recurrences", "timezone"): {"description": "an IANA time zone (Europe/Berlin)"},
     ("show_recurrences", "weekdays"): {"description": "bit 0 = Monday .. bit 6 = Sunday"},
-    ("show_recurrences", "week_position"): {"description": "1..5, or -1 for the last"},
+    ("show_recurrences", "week_position"): {"not": {"const": 0},
+                                            "description": "1..5, or -1 for the last; null "
+                                                           "unless monthly_by_weekday"},
     ("show_exceptions", "instance_date"): {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                                            "description": "the local date the instance "
                                                           "would have had"},
@@ -300,6 +306,9 @@ def resource_schemas(table, res, columns, listed):
     out[name + "Update"] = obj(up, [], description="The members to change (PATCH)." + refused)
     if listed:
         out[name + "List"] = obj({"items": array(ref(name)), "total": UINT,
+                                  "total_exact": dict(BOOL, description=(
+                                      "false when a search (q) matched more than 1000: "
+                                      "total is then 1000, a lower bound")),
                                   "limit": {"type": "integer", "minimum": 1, "maximum": 500},
                                   "offset": UINT})
     return out
@@ -435,8 +444,8 @@ def custom_operations():
 
     def bounded(lo, hi):
         return nullable({"type": "integer", "minimum": lo, "maximum": hi})
-    cue = bounded(0, SMARTBLOCK_DURATION_MAX)
-    fade = bounded(0, FADE_MAX)
+    cue = bounded(0, PLACEMENT_LENGTH_MAX)
+    fade = bounded(0, PLACEMENT_LENGTH_MAX)
     s["PlaylistItemsPut"] = obj({
         "version": dict(ID, description="the playlist version read (409 when it changed)"),
         "items": array(obj({
@@ -445,7 +454,10 @@ def custom_operations():
             "cue_out_us": dict(cue, description="files only; after cue_in_us"),
             "fade_in_us": fade, "fade_out_us": fade, "crossfade_us": fade,
             "gain_db": nullable({"type": "number", "minimum": -60, "maximum": 20})}, [],
-            description="exactly one of file_id, smart_block_id, webstream_id"),
+            description="exactly one of file_id, smart_block_id, webstream_id; cue points "
+                        "for files only (within the file); no fades or gain for a smart "
+                        "block (its files play with their own); a crossfade shorter than "
+                        "the item"),
             maxItems=PLAYLIST_ITEMS_MAX)})
 
     modifiers = ["is", "is_not", "contains", "not_contains", "starts_with", "ends_with",
@@ -482,7 +494,7 @@ def custom_operations():
             "rebroadcast_of": nullable(ID), "linked_to": nullable(ID), "scheduled_us": UINT,
             "gap_us": UINT, "overbooked_us": UINT, "items_count": UINT}
     s["Instance"] = obj(inst)
-    s["InstanceList"] = obj({"items": array(ref("Instance"))})
+    s["InstanceList"] = obj({"items": array(ref("Instance"), maxItems=10000)})
     item_kind = {"type": "string", "enum": ["file", "webstream", "live", "silence"]}
     s["ScheduledItem"] = obj({
         "id": ID, "position": UINT, "kind": item_kind,
@@ -512,14 +524,19 @@ def custom_operations():
         "file_id": ID, "webstream_id": ID, "playlist_id": ID, "smart_block_id": ID,
         "kind": {"type": "string", "enum": ["live", "silence"],
                  "description": "a live or silence slot (with length_us)"},
-        "length_us": {"type": "integer", "minimum": 1, "maximum": PLACEMENT_LENGTH_MAX},
+        "length_us": {"type": "integer", "minimum": 1, "maximum": PLACEMENT_LENGTH_MAX,
+                      "description": "live, silence and webstream items"},
         "cue_in_us": dict(place, description="files only"),
         "cue_out_us": dict(place, description="files only"),
-        "fade_in_us": place, "fade_out_us": place, "crossfade_us": place,
-        "gain_db": nullable({"type": "number", "minimum": -60, "maximum": 60})},
+        "fade_in_us": dict(place, description="files only"),
+        "fade_out_us": dict(place, description="files only"),
+        "crossfade_us": dict(place, description="files only"),
+        "gain_db": {"type": "number", "minimum": -60, "maximum": 24,
+                    "description": "files only"}},
         ["version"], description="exactly one of file_id, webstream_id, playlist_id, "
-                                 "smart_block_id, or kind with length_us; a playlist or "
-                                 "smart block is expanded into files")
+                                 "smart_block_id, or kind with length_us; length_us also for "
+                                 "a webstream; cue points, fades and gain for a file only. A "
+                                 "playlist or smart block is expanded into files.")
     s["ItemMove"] = obj({
         "version": dict(ID, description="the version read of the item's instance"),
         "position": {"type": "integer", "minimum": -1, "maximum": PLACEMENT_ITEMS_MAX,
@@ -532,7 +549,9 @@ def custom_operations():
         "id": ID, "instance_id": ID, "show_id": ID, "show_name": STR, "starts_at": TIME,
         "ends_at": TIME, "kind": item_kind, "file_id": nullable(ID),
         "webstream_id": nullable(ID), "title": nullable(STR), "artist": nullable(STR),
-        "duration_us": nullable(UINT)}), maxItems=50000)})
+        "duration_us": ID}), maxItems=100000)},
+        description="items of a linked show's instances are its content instance's, at the "
+                    "times they have in each")
     s["AsRun"] = obj({"items": array(obj({
         "id": ID, "started_at": TIME, "ended_at": nullable(TIME),
         "scheduled_start_at": nullable(TIME), "title": nullable(STR), "artist": nullable(STR),
@@ -561,6 +580,39 @@ def custom_operations():
                             "limit": {"type": "integer", "minimum": 1, "maximum": 500},
                             "offset": UINT})
     s["Retried"] = obj({"retried": ID, "task_id": STR})
+    planned = obj({"item_id": ID, "instance_id": ID, "show_id": ID, "show_name": STR,
+                   "starts_at": TIME, "ends_at": TIME, "kind": item_kind,
+                   "file_id": nullable(ID), "title": nullable(STR), "artist": nullable(STR)},
+                  description="a schedule item: title is the file's title or the "
+                              "webstream's name")
+    s["PlannedItem"] = planned
+    s["PlayoutStatus"] = obj({
+        "instance": dict(STR, description="the playout instance's name"),
+        "last_seen": dict(TIME, description="its last event"),
+        "healthy": dict(BOOL, description="heard of within the last 90 s"),
+        "source": {"type": "string", "enum": ["schedule", "show_live", "main_live",
+                                              "fallback", "safety", "none"]},
+        "snapshot_revision": UINT,
+        "on_air": nullable(obj({"item_id": ID, "started_at": TIME, "scheduled": TIME,
+                                "title": nullable(STR), "artist": nullable(STR)})),
+        "live": obj({"main": nullable(STR), "show": nullable(STR)},
+                    description="the DJ connected to each live input (\"unknown\" when "
+                                "not named), or null"),
+        "outputs": array(obj({"output": STR, "up": BOOL, "changed_at": TIME,
+                              "message": nullable(STR)}), maxItems=17),
+        "hls_listeners": nullable(UINT),
+        "last_error": nullable(obj({"message": STR, "at": TIME}))})
+    s["Status"] = obj({
+        "version": dict(UINT, description="changes whenever a playout reports a change"),
+        "instances": array(ref("PlayoutStatus"), maxItems=16,
+                           description="each playout instance heard of, by name"),
+        "at": TIME,
+        "planned_now": dict(nullable(ref("PlannedItem")), description="the item the "
+                            "schedule has on air now"),
+        "planned_next": dict(nullable(ref("PlannedItem")), description="the next item "
+                             "the schedule has")},
+        description="what the playouts say (instances, from their events) and what the "
+                    "schedule plans now and next")
 
     o = {}
     V = "/api/v1"
@@ -709,33 +761,40 @@ def custom_operations():
 
     o[("GET", V + "/shows/{id}/hosts")] = op("A show's hosts", ok(ref("Hosts")))
     o[("PUT", V + "/shows/{id}/hosts")] = op(
-        "Set a show's hosts", ok(ref("Hosts")), body=json_body(ref("HostsPut")))
+        "Set a show's hosts", dict(ok(ref("Hosts")), **errs(409)),
+        body=json_body(ref("HostsPut")),
+        description="409 when the show or a user was deleted meanwhile.")
     o[("GET", V + "/shows/{id}/recurrences")] = op(
-        "A show's recurrence rules", ok(ref("RecurrenceItems")))
+        "A show's recurrence rules", ok(ref("RecurrenceItems")), reads=QUERY,
+        description="Takes no query parameters (400 for any).")
     o[("POST", V + "/shows/{id}/recurrences")] = op(
         "Add a recurrence rule (checked by the station's rules)",
-        dict(ok(ref("Recurrence"), 201, "made", headers=LOCATION), **errs(409)),
+        ok(ref("Recurrence"), 201, "made", headers=LOCATION),
         body=json_body(ref("RecurrenceCreate")),
-        description="Location: /api/v1/recurrences/{id}.")
+        description="422 names the member a rule breaks (recurrence_validate). The show's "
+                    "instances to come follow at once. Location: /api/v1/recurrences/{id}.")
     o[("GET", V + "/recurrences/{id}/exceptions")] = op(
-        "A rule's exceptions", ok(ref("ExceptionItems")))
+        "A rule's exceptions", ok(ref("ExceptionItems")), reads=QUERY,
+        description="Takes no query parameters (400 for any).")
     o[("POST", V + "/recurrences/{id}/exceptions")] = op(
         "Cancel, move or mark edited one occurrence",
         dict(ok(ref("Exception"), 201, "made", headers=LOCATION), **errs(409)),
         body=json_body(ref("ExceptionCreate")),
-        description="422 when the rule has no instance on instance_date, or a moved one "
-                    "lacks moved_starts_at < moved_ends_at; 409 when the date has an "
-                    "exception already. Location: /api/v1/exceptions/{id}.")
+        description="422 when the rule has no occurrence on instance_date, or for moved "
+                    "times that are missing (moved), given (not moved) or out of order; 409 "
+                    "when the date has an exception already. Location: "
+                    "/api/v1/exceptions/{id}.")
 
     o[("GET", V + "/instances")] = op(
         "Show instances of a window (at most 62 days)", ok(ref("InstanceList")),
         params=window(62, [q("show_id", ID, "only this show's")]), reads=QUERY)
     o[("GET", V + "/instances/{id}")] = op(
-        "A show instance with its items", ok(ref("InstanceDetail")))
+        "A show instance with its items", ok(ref("InstanceDetail")), reads=QUERY,
+        description="Takes no query parameters (400 for any).")
     o[("POST", V + "/instances/{id}/items")] = op(
         "Place a file, webstream, playlist, smart block or live/silence slot",
-        dict(ok(ref("InstanceDetail"), 201, "placed: the instance with item_ids"),
-             **errs(409)),
+        dict(ok(ref("InstanceDetail"), 201, "placed: the instance with item_ids",
+                headers=LOCATION), **errs(409)),
         body=json_body(ref("ItemInsert")),
         description="403 for a host who does not host the show; 409 when version is not "
                     "the instance's or the show has ended; 422 when it does not fit.")
@@ -744,17 +803,24 @@ def custom_operations():
         dict(ok(ref("InstanceDetail"), desc="the instance it is in now"), **errs(409)),
         body=json_body(ref("ItemMove")),
         description="403 for a host who does not host the show(s); 409 when a version is "
-                    "stale or the show has ended.")
+                    "stale, the show has ended or the item is a linked show's copy; 422 "
+                    "when instance_id names no instance or target_version is missing.")
     o[("DELETE", V + "/schedule-items/{id}")] = op(
         "Remove an item",
         dict(empty(204, "removed"), **errs(409, 422)),
         params=[q("version", ID, "the instance version read", True)],
         reads=QUERY,
-        description="400 without version; 409 when it is stale or the show has ended.")
+        description="400 without version; 409 when it is stale, the show has ended or the "
+                    "item is a linked show's copy.")
     o[("GET", V + "/schedule")] = op(
         "What plays in a window (at most 31 days)", ok(ref("Window")),
         params=window(31), reads=QUERY)
 
+    o[("GET", V + "/status")] = op(
+        "What is on air: each playout's own report and the schedule's now and next",
+        ok(ref("Status")), reads=QUERY,
+        description="Takes no query parameters (400 for any). The playouts' part comes "
+                    "from their events (empty while the queue is down).")
     o[("GET", V + "/as-run")] = op(
         "What went on air (JSON, or CSV with format=csv or Accept: text/csv)",
         {"200": {"description": "the log, oldest first", "content": {
@@ -776,6 +842,13 @@ def custom_operations():
         params=window(31, [q("output", STR, "only this output (\"hls\", "
                                              "\"icecast:/live.mp3\")")]),
         reads=QUERY)
+    o[("GET", V + "/status/stream")] = op(
+        "The playouts' live state as server-sent events: one `status` event at once, then "
+        "one at each change (data: the Status document without planned_now/next), and a "
+        "keep-alive comment every 15 s",
+        {"200": {"description": "an endless text/event-stream",
+                 "content": {"text/event-stream": {"schema": STR}}},
+         "503": resp(503)}, reads=QUERY)
     o[("GET", V + "/listeners/shows")] = op(
         "Listeners per show instance and output (at most 366 days)",
         ok(ref("ShowListeners")), params=window(366), reads=QUERY)

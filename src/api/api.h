@@ -22,6 +22,7 @@ struct db;
 struct mq;
 struct storage;
 struct throttle;
+struct live_status;
 
 /* Roles, weakest first: a route names the weakest role it allows. */
 enum api_role {
@@ -60,6 +61,7 @@ struct api_ctx {
 	const char *db_url;
 	struct storage *storage;
 	struct mq *mq;			/* may be NULL: no queue (analysis not queued) */
+	struct live_status *live;	/* the playouts' state; may be NULL */
 	struct throttle *throttle;	/* failed logins per account */
 	struct throttle *throttle_addr;	/* ... per client address (a higher limit) */
 	int64_t max_upload;		/* bytes per uploaded file */
@@ -109,6 +111,7 @@ struct api_response {
 	uint64_t fd_offset;
 	uint64_t fd_length;
 	bool head;			/* HEAD: headers only */
+	bool sse;			/* a server-sent event stream of the live status */
 	struct {
 		char name[32];
 		char value[384];

@@ -24,6 +24,8 @@
 #define SQL_MAX 8192
 #define PARAMS_MAX 48
 #define TEXT_MAX_DEFAULT 2000
+/* Matches a search counts before it says "at least" (total_exact false). */
+#define SEARCH_COUNT_MAX 1000
 
 json_t *json_time(int64_t t)
 {
@@ -244,6 +246,7 @@ void resource_list(struct api_request *req, struct api_response *res)
 	buf_init(&where, SQL_MAX);
 	buf_append_str(&where, " WHERE 1 = 1");
 	const char *sort = NULL;
+	bool searching = false;
 	char sort_expr[96];
 	bool desc = false;
 	for (size_t q = 0; q < req->nquery; q++) {
@@ -267,6 +270,7 @@ void resource_list(struct api_request *req, struct api_response *res)
 			continue;
 		}
 		if (strcmp(key, "q") == 0) {
+			searching = true;
 			char pat[160];
 			like_pattern(val, pat, sizeof(pat));
 			const char *pt = param_text(&ps, pat);
@@ -309,10 +313,16 @@ void resource_list(struct api_request *req, struct api_response *res)
 		buf_printf(&where, " AND %s = $%d", f->column, n);
 	}
 
+	/* A search counts its matches up to SEARCH_COUNT_MAX only: the count
+	 * is a scan, while the page stops at its last row. */
 	int64_t total = 0;
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
-	buf_printf(&sql, "SELECT COUNT(*) FROM %s%s", rs->table, where.data);
+	if (searching)
+		buf_printf(&sql, "SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) AS matches",
+			   rs->table, where.data, SEARCH_COUNT_MAX + 1);
+	else
+		buf_printf(&sql, "SELECT COUNT(*) FROM %s%s", rs->table, where.data);
 	int r = db_query_int(req->db, sql.data, ps.p, ps.n, &total);
 	if (r < 0) {
 		buf_release(&sql);
@@ -342,8 +352,10 @@ void resource_list(struct api_request *req, struct api_response *res)
 		problem_errno(res, r, "the list", NULL);
 		goto out;
 	}
-	api_response_json(res, 200, json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-					      (json_int_t)total, "limit", (json_int_t)limit,
+	bool exact = !searching || total <= SEARCH_COUNT_MAX;
+	api_response_json(res, 200, json_pack("{s:o, s:I, s:b, s:I, s:I}", "items", items, "total",
+					      (json_int_t)(exact ? total : SEARCH_COUNT_MAX),
+					      "total_exact", exact, "limit", (json_int_t)limit,
 					      "offset", (json_int_t)offset));
 out:
 	buf_release(&where);

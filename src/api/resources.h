@@ -70,6 +70,11 @@ void as_run_list(struct api_request *req, struct api_response *res);
 void listener_stats(struct api_request *req, struct api_response *res);
 void listener_stats_shows(struct api_request *req, struct api_response *res);
 void health(struct api_request *req, struct api_response *res);
+/* GET /status: the playouts' live state and the schedule's now and next (status.c). */
+void status_get(struct api_request *req, struct api_response *res);
+/* GET /status/stream: the playouts' live state as server-sent events (status.c,
+ * streamed by server.c): an event at once, then at each change. */
+void status_stream(struct api_request *req, struct api_response *res);
 void openapi_document(struct api_request *req, struct api_response *res);
 
 #include "common/banned.h"

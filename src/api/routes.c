@@ -88,6 +88,8 @@ static const struct api_route routes[] = {
 	{ "DELETE", V1 "/schedule-items/{id}", schedule_item_remove, H, 0, NULL, NULL },
 	{ "GET", V1 "/schedule", schedule_window, G, 0, NULL, NULL },
 
+	{ "GET", V1 "/status", status_get, G, 0, NULL, NULL },
+	{ "GET", V1 "/status/stream", status_stream, G, 0, NULL, NULL },
 	{ "GET", V1 "/as-run", as_run_list, G, 0, NULL, NULL },
 	{ "GET", V1 "/listeners", listener_stats, G, 0, NULL, NULL },
 	{ "GET", V1 "/listeners/shows", listener_stats_shows, G, 0, NULL, NULL },

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "api/body.h"
+#include "api/live.h"
 #include "api/problem.h"
 #include "api/router.h"
 #include "common/alloc.h"
@@ -27,13 +28,35 @@
 #define COMPONENT "api"
 #define PATH_MAX_LEN 1024
 
+/* A client of the live status stream (server-sent events). */
+struct sse_conn {
+	struct api_server *server;
+	struct MHD_Connection *conn;
+	uint64_t version;	/* the last version sent */
+	int64_t last_sent;	/* time_mono_us of the last bytes sent */
+	bool suspended;
+	struct buf out;		/* bytes to send */
+	size_t off;		/* sent of out */
+	struct sse_conn *next;
+};
+
 struct api_server {
 	struct MHD_Daemon *daemon;
 	struct api_ctx *ctx;
+	pthread_mutex_t sse_lock;
+	struct sse_conn *sse;	/* every open stream */
+	bool stopping;
+	bool notifier_running;
+	pthread_t notifier;
 };
+
+/* A comment line is sent when nothing else was for this long, so that
+ * proxies and the client know the stream is alive. */
+#define SSE_KEEPALIVE_US (INT64_C(15) * 1000000)
 
 /* One request in flight. */
 struct conn_state {
+	struct api_server *server;
 	struct api_request req;
 	struct api_response res;
 	struct buf body;
@@ -109,12 +132,130 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+/* The next bytes of a live status stream: a new status when it changed,
+ * a keep-alive comment after a quiet while, else nothing for now (the
+ * connection is suspended until the notifier resumes it). */
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse_conn *c = cls;
+	struct api_server *s = c->server;
+	pthread_mutex_lock(&s->sse_lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->sse_lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (c->off >= c->out.len) {
+		buf_reset(&c->out);
+		c->off = 0;
+		uint64_t v = live_status_version(s->ctx->live);
+		int64_t t = time_mono_us();
+		if (v != c->version) {
+			json_t *doc = live_status_json(s->ctx->live, time_now_us());
+			char *text = json_dumps(doc, JSON_COMPACT);
+			json_decref(doc);
+			buf_printf(&c->out, "event: status\nid: %llu\ndata: %s\n\n",
+				   (unsigned long long)v, text ? text : "{}");
+			free(text);
+			c->version = v;
+			c->last_sent = t;
+		} else if (t - c->last_sent >= SSE_KEEPALIVE_US) {
+			buf_append_str(&c->out, ": keep-alive\n\n");
+			c->last_sent = t;
+		} else {
+			c->suspended = true;
+			MHD_suspend_connection(c->conn);
+			pthread_mutex_unlock(&s->sse_lock);
+			return 0;
+		}
+	}
+	size_t n = c->out.len - c->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, c->out.data + c->off, n);
+	c->off += n;
+	pthread_mutex_unlock(&s->sse_lock);
+	return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+	struct sse_conn *c = cls;
+	struct api_server *s = c->server;
+	pthread_mutex_lock(&s->sse_lock);
+	for (struct sse_conn **p = &s->sse; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+	buf_release(&c->out);
+	free(c);
+}
+
+/* Resume every suspended stream (stopping: all of them, to end them). */
+static void sse_resume_all(struct api_server *s)
+{
+	pthread_mutex_lock(&s->sse_lock);
+	for (struct sse_conn *c = s->sse; c; c = c->next) {
+		if (c->suspended) {
+			c->suspended = false;
+			MHD_resume_connection(c->conn);
+		}
+	}
+	pthread_mutex_unlock(&s->sse_lock);
+}
+
+/* Wakes the streams when the live status changes, and every keep-alive
+ * period. */
+static void *sse_notifier(void *arg)
+{
+	struct api_server *s = arg;
+	uint64_t seen = live_status_version(s->ctx->live);
+	for (;;) {
+		seen = live_status_wait(s->ctx->live, seen, SSE_KEEPALIVE_US);
+		pthread_mutex_lock(&s->sse_lock);
+		bool stop = s->stopping;
+		pthread_mutex_unlock(&s->sse_lock);
+		if (stop)
+			break;
+		sse_resume_all(s);
+	}
+	return NULL;
+}
+
+static struct MHD_Response *sse_response(struct api_server *s, struct MHD_Connection *conn)
+{
+	struct sse_conn *c = xcalloc(1, sizeof(*c));
+	c->server = s;
+	c->conn = conn;
+	c->version = UINT64_MAX;
+	buf_init(&c->out, 1 << 20);
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+								       sse_read, c, sse_free);
+	if (!resp) {
+		buf_release(&c->out);
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->sse_lock);
+	c->next = s->sse;
+	s->sse = c;
+	pthread_mutex_unlock(&s->sse_lock);
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	return resp;
+}
+
 static enum MHD_Result queue_response(struct MHD_Connection *conn, struct conn_state *cs)
 {
 	struct api_response *res = &cs->res;
 	struct MHD_Response *resp;
 	const char *type = res->content_type;
-	if (res->fd >= 0) {
+	if (res->sse && cs->server->ctx->live) {
+		resp = sse_response(cs->server, conn);
+		type = "text/event-stream";
+		api_response_header(res, "Cache-Control", "no-cache");
+	} else if (res->fd >= 0) {
 		resp = MHD_create_response_from_fd_at_offset64(res->fd_length, res->fd,
 							       res->fd_offset);
 		if (resp)
@@ -227,6 +368,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct conn_state *cs = *con_cls;
 	if (!cs) {
 		cs = xcalloc(1, sizeof(*cs));
+		cs->server = s;
 		api_response_init(&cs->res);
 		buf_init(&cs->body, BODY_JSON_MAX);
 		*con_cls = cs;
@@ -336,11 +478,13 @@ int api_server_start(struct api_server **out, struct api_ctx *ctx, const char *l
 		return -EINVAL;
 	struct api_server *s = xcalloc(1, sizeof(*s));
 	s->ctx = ctx;
+	pthread_mutex_init(&s->sse_lock, NULL);
 	/* poll, not epoll: with epoll, libmicrohttpd 0.9.75 misses a client
 	 * that hangs up in the middle of a body (an upload's temporary
 	 * file then stays until the connection times out); measured by
 	 * tests/api/test_core.py. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
@@ -352,9 +496,12 @@ int api_server_start(struct api_server **out, struct api_ctx *ctx, const char *l
 				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
+		pthread_mutex_destroy(&s->sse_lock);
 		free(s);
 		return -EADDRINUSE;
 	}
+	if (ctx->live && pthread_create(&s->notifier, NULL, sse_notifier, s) == 0)
+		s->notifier_running = true;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if (port_out)
 		*port_out = di ? di->port : 0;
@@ -366,6 +513,17 @@ void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->sse_lock);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->sse_lock);
+	/* Suspended connections must be resumed before the daemon stops:
+	 * their next read ends their stream. */
+	sse_resume_all(s);
+	if (s->notifier_running) {
+		live_status_wake(s->ctx->live);
+		pthread_join(s->notifier, NULL);
+	}
 	MHD_stop_daemon(s->daemon);
+	pthread_mutex_destroy(&s->sse_lock);
 	free(s);
 }

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "api/auth.h"
+#include "api/live.h"
 #include "api/resources.h"
 #include "api/router.h"
 #include "api/server.h"
@@ -120,6 +121,9 @@ int api_command(const struct config *cfg)
 		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
 		goto out;
 	}
+	r = live_status_start(&ctx.live, ctx.mq);
+	if (r < 0)
+		log_warn(ROLE, "the playouts' live status is off: %s", onair_strerror(r));
 	struct api_server *server = NULL;
 	uint16_t port = 0;
 	const char *listen = config_get(cfg, "api.listen");
@@ -148,6 +152,7 @@ int api_command(const struct config *cfg)
 	code = EXIT_SUCCESS;
 	log_info(ROLE, "stopped");
 out:
+	live_status_stop(ctx.live);
 	mq_close(ctx.mq);
 	throttle_free(ctx.throttle);
 	throttle_free(ctx.throttle_addr);

@@ -106,7 +106,10 @@ class Client:
         self.cookie = None
         self.csrf = None
 
-    def request(self, method, path, body=None, headers=None, raw=None, route=None):
+    def request(self, method, path, body=None, headers=None, raw=None, route=None,
+                stream=False):
+        """One request; with stream, only the status and headers are read
+        (for endless responses such as server-sent events)."""
         h = dict(headers or {})
         if self.token:
             h.setdefault("Authorization", "Bearer " + self.token)
@@ -125,7 +128,8 @@ class Client:
             except (BrokenPipeError, ConnectionResetError):
                 pass    # the server answered before the body was sent (413, 401)
             r = conn.getresponse()
-            res = Response(r.status, r.getheaders(), r.read())
+            streaming = stream and r.getheader("Content-Type") == "text/event-stream"
+            res = Response(r.status, r.getheaders(), b"" if streaming else r.read())
         finally:
             conn.close()
         self.api.record(method, path, route, res)

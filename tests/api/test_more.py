@@ -217,8 +217,19 @@ def main():
         r = admin.get(V1 + "/instances?from=2030-01-09T00:00:00Z&to=2030-01-10T00:00:00Z")
         tap.ok(r.status == 200 and r.json["items"] == [], "and its instances are gone", r)
 
-        # -- history with data
+        # -- history with data; a search with more matches than it counts
         if backend == "sqlite":
+            api.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                    " WHERE i < 1200) INSERT INTO files (content_hash, size, mime, storage_key,"
+                    " title, created_at, updated_at) SELECT 'sha256:' || i, 1, 'audio/mpeg',"
+                    " 'x', 'Common tune ' || i, 0, 0 FROM n")
+            r = admin.get(V1 + "/files?q=common%20tune&limit=5")
+            tap.ok(r.status == 200 and r.json["total"] == 1000 and
+                   r.json["total_exact"] is False and len(r.json["items"]) == 5,
+                   "a search matching 1200 says 'at least 1000'", r)
+            r = admin.get(V1 + "/files?q=common%20tune%201199&limit=5")
+            tap.ok(r.status == 200 and r.json["total"] == 1 and r.json["total_exact"] is True,
+                   "one matching 1 counts it", r)
             api.sql("INSERT INTO as_run (playout_instance, event_seq, title, artist, started_at,"
                     " ended_at, source, end_reason) VALUES ('p1', 1, 'Song, \"quoted\"', 'A',"
                     " 1893456000000000, 1893456180000000, 'schedule', 'ended')")

@@ -35,7 +35,7 @@ def call(client, route):
     path = concrete(route["path"])
     m = route["method"]
     if m in ("GET", "DELETE"):
-        return client.request(m, path)
+        return client.request(m, path, stream=path.endswith("/stream"))
     if route["path"] == "/api/v1/files" and m == "POST":
         return client.request(m, path, raw=b"")
     return client.request(m, path, {})
