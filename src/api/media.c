@@ -190,12 +190,6 @@ const struct api_stream_ops files_upload_ops = {
 	.abort = upload_abort,
 };
 
-void files_upload_handler(struct api_request *req, struct api_response *res)
-{
-	/* Only reached when the route is called without streaming (tests). */
-	problem(res, 500, "uploads are streamed");
-}
-
 /* Open the stored file of key: fd and its size, or -1 with res filled. */
 static int open_stored(struct api_request *req, const char *key, const char *what,
 		       uint64_t *size, struct api_response *res)

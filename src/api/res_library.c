@@ -244,34 +244,6 @@ const struct resource res_podcasts = {
 	.check = url_check,
 };
 
-static const struct field episode_fields[] = {
-	FID,
-	FLD("podcast_id", FT_ID, FF_RO | FF_FILTER),
-	FLD("guid", FT_TEXT, FF_RO),
-	FLD("title", FT_TEXT, FF_RO | FF_SORT | FF_SEARCH),
-	FLD("description", FT_TEXT, FF_RO),
-	FLD("published_at", FT_TIME, FF_RO | FF_SORT),
-	FLD("enclosure_url", FT_TEXT, FF_RO),
-	FLD("enclosure_size", FT_INT, FF_RO),
-	FLD("file_id", FT_ID, FF_RO | FF_FILTER),
-	{ .name = "import_status", .column = "import_status", .type = FT_ENUM,
-	  .flags = FF_RO | FF_FILTER,
-	  .choices = (const char *const[]){ "new", "pending", "imported", "failed", "skipped",
-					    NULL } },
-	FLD("failure_reason", FT_TEXT, FF_RO),
-	FCREATED,
-};
-
-const struct resource res_podcast_episodes = {
-	.name = "episode",
-	.table = "podcast_episodes",
-	.fields = episode_fields,
-	.nfields = NFIELDS(episode_fields),
-	.create_role = ROLE_ADMIN,
-	.write_role = ROLE_ADMIN,
-	.default_sort = "published_at",
-};
-
 /* 404 unless podcast id exists. */
 static bool podcast_exists(struct api_request *req, int64_t id, struct api_response *res)
 {

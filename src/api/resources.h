@@ -22,15 +22,13 @@
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Library (res_library.c). */
-extern const struct resource res_track_types, res_files, res_webstreams, res_podcasts,
-	res_podcast_episodes;
+extern const struct resource res_track_types, res_files, res_webstreams, res_podcasts;
 void podcast_episodes_list(struct api_request *req, struct api_response *res);
 void podcast_poll_now(struct api_request *req, struct api_response *res);
 void podcast_episode_ingest(struct api_request *req, struct api_response *res);
 
 /* Media in and out (media.c). */
 extern const struct api_stream_ops files_upload_ops;
-void files_upload_handler(struct api_request *req, struct api_response *res);
 void files_content(struct api_request *req, struct api_response *res);
 void files_waveform(struct api_request *req, struct api_response *res);
 void files_analyze(struct api_request *req, struct api_response *res);

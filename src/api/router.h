@@ -40,7 +40,7 @@ enum {
 struct api_route {
 	const char *method;
 	const char *pattern;		/* "/api/v1/files/{id}/content": {x} is a row id */
-	api_handler handler;
+	api_handler handler;		/* NULL for a streamed route (stream) */
 	enum api_role role;		/* weakest role allowed; ROLE_NONE: anyone */
 	unsigned flags;
 	const void *data;		/* handler's data (the resource of generic handlers) */

@@ -43,7 +43,7 @@ static const struct api_route routes[] = {
 	CRUD("/track-types", res_track_types, G, P, P),
 
 	{ "GET", V1 "/files", resource_list, G, 0, &res_files, NULL },
-	{ "POST", V1 "/files", files_upload_handler, H, 0, NULL, &files_upload_ops },
+	{ "POST", V1 "/files", NULL, H, 0, NULL, &files_upload_ops },
 	{ "GET", V1 "/files/{id}", resource_get, G, 0, &res_files, NULL },
 	{ "PATCH", V1 "/files/{id}", resource_update, H, 0, &res_files, NULL },
 	{ "DELETE", V1 "/files/{id}", resource_delete, H, 0, &res_files, NULL },
