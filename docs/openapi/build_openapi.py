@@ -865,7 +865,147 @@ def custom_operations():
         dict(ok(ref("Retried"), 202, "queued again"), **errs(409)),
         description="409 unless the task failed and what it worked on still exists; 503 "
                     "when the message queue is not connected.")
+    public_operations(s, o)
     return s, o
+
+
+# LibreTime's time format ("Y-m-d H:i:s", local to the zone shown).
+LT_TIME = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"}
+
+
+def public_operations(s, o):
+    """The public endpoints (src/api/public.c): no login, 404 when api.public
+    is false. The LibreTime ones reproduce legacy/application/controllers/
+    ApiController.php (liveInfoAction, liveInfoV2Action, weekInfoAction)."""
+    lt_params = [q("timezone", STR, "a zone name (europe/berlin) or one the tz database "
+                                    "has in upper case (utc); else the station's zone"),
+                 q("callback", STR, "JSONP: answer application/javascript callback(...)")]
+    s["LtShow"] = obj({
+        "start_timestamp": LT_TIME, "end_timestamp": LT_TIME, "name": STR,
+        "description": STR, "genre": STR, "id": ID, "instance_id": ID,
+        "instance_description": STR, "record": INT, "url": STR,
+        "image_path": {"type": "string", "description": "always \"\": no show logos"},
+        "starts": LT_TIME, "ends": LT_TIME, "type": {"type": "string", "const": "show"}},
+        ["name", "id", "instance_id", "record", "starts", "ends"],
+        description="a show instance as LibreTime's SQL rows give it (strings "
+                    "HTML-escaped); which members depends on the list (ApiController.php)")
+    s["LtMetadata"] = obj({
+        "id": ID, "track_title": nullable(STR), "artist_name": nullable(STR),
+        "album_title": nullable(STR), "genre": nullable(STR), "year": nullable(STR),
+        "track_number": nullable(INT), "composer": nullable(STR), "label": nullable(STR),
+        "isrc_number": nullable(STR), "language": nullable(STR), "comments": nullable(STR),
+        "mime": nullable(STR), "bit_rate": nullable(INT), "sample_rate": nullable(INT),
+        "filesize": nullable(INT), "length": nullable(STR), "cuein": nullable(STR),
+        "cueout": nullable(STR), "bpm": nullable(INT), "artwork_url": {"type": "null"}},
+        ["id", "track_title", "artist_name", "album_title", "length"],
+        description="a subset of LibreTime's cc_files columns (CcFiles::sanitizeResponse); "
+                    "artwork_url (live-info only) is null")
+    s["LtTrack"] = obj({
+        "starts": LT_TIME, "ends": LT_TIME,
+        "type": {"type": ["string", "null"], "enum": ["track", "webstream", "livestream",
+                                                      None]},
+        "name": STR, "media_item_played": BOOL, "metadata": nullable(ref("LtMetadata")),
+        "record": {"type": "string", "const": "0"}},
+        ["starts", "ends", "type", "name"],
+        description="an item of the schedule as Schedule::getPreviousCurrentNextMedia "
+                    "gives it; media_item_played and record only for the current one")
+    lt_prev = {"anyOf": [ref("LtTrack"), ref("LtShow"), {"type": "null"}]}
+    s["LiveInfo"] = obj({
+        "env": STR, "schedulerTime": LT_TIME, "previous": lt_prev,
+        "current": nullable(ref("LtTrack")), "next": lt_prev,
+        "currentShow": array(ref("LtShow")), "nextShow": array(ref("LtShow")),
+        "source_enabled": STR, "timezone": STR,
+        "timezoneOffset": {"type": "string", "pattern": "^-?[0-9]+$"},
+        "AIRTIME_API_VERSION": {"type": "string", "const": "1.1"}},
+        ["env", "schedulerTime", "currentShow", "nextShow", "timezone", "timezoneOffset",
+         "AIRTIME_API_VERSION"],
+        description="previous, current, next (in UTC) and source_enabled only for "
+                    "type=interval")
+    s["LiveInfoV2"] = obj({
+        "station": obj({"env": STR, "schedulerTime": LT_TIME, "source_enabled": STR,
+                        "timezone": STR,
+                        "AIRTIME_API_VERSION": {"type": "string", "const": "1.1"}}),
+        "tracks": obj({"previous": nullable(ref("LtTrack")),
+                       "current": nullable(ref("LtTrack")),
+                       "next": nullable(ref("LtTrack"))}),
+        "shows": obj({"previous": array(ref("LtShow")), "current": nullable(ref("LtShow")),
+                      "next": array(ref("LtShow"))}),
+        "sources": obj({"livedj": {"type": "string", "enum": ["on", "off"]},
+                        "masterdj": {"type": "string", "enum": ["on", "off"]},
+                        "scheduledplay": {"type": "string", "enum": ["on", "off"]}})})
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    s["WeekInfo"] = obj(dict({d: array(ref("LtShow")) for d in
+                              days + ["next" + d for d in days]},
+                             AIRTIME_API_VERSION={"type": "string", "const": "1.1"}))
+    jsonp = {"application/javascript": {"schema": {
+        "type": "string", "description": "callback(the JSON document)"}}}
+
+    def lt_ok(name, desc):
+        r = ok(ref(name), desc=desc)
+        r["200"]["content"].update(jsonp)
+        return dict(r, **errs(404))
+
+    o[("GET", "/api/live-info")] = op(
+        "LibreTime's live-info: the show and track before, now and next",
+        lt_ok("LiveInfo", "as LibreTime's liveInfoAction"),
+        params=[q("type", {"type": "string", "enum": ["interval", "endofday"]},
+                  "interval (default): 2 days around now; endofday: to the next midnight"),
+                q("limit", STR, "endofday: at most this many next shows (default 5)")] +
+        lt_params, reads=QUERY,
+        description="No login; 404 when api.public is false. Unknown query parameters "
+                    "are ignored, as LibreTime does. 400 only for a callback that is not a "
+                    "JavaScript name.")
+    o[("GET", "/api/live-info-v2")] = op(
+        "LibreTime's live-info-v2: tracks and shows before, now and next",
+        lt_ok("LiveInfoV2", "as LibreTime's liveInfoV2Action"),
+        params=[q("days", STR, "shows up to the midnight this many days ahead (default 2)"),
+                q("shows", STR, "at most this many shows in all (default 5)")] + lt_params,
+        reads=QUERY,
+        description="No login; 404 when api.public is false. Unknown query parameters are "
+                    "ignored.")
+    o[("GET", "/api/week-info")] = op(
+        "LibreTime's week-info: the shows of this week and the next, day by day",
+        lt_ok("WeekInfo", "as LibreTime's weekInfoAction"), params=lt_params,
+        reads=QUERY,
+        description="No login; 404 when api.public is false. Weeks start on Monday 00:00 "
+                    "in the station's zone.")
+    # LibreTime's documented URLs end in a slash: the same operations.
+    for name in ("live-info", "live-info-v2", "week-info"):
+        o[("GET", "/api/%s/" % name)] = dict(o[("GET", "/api/" + name)])
+    pub_station = obj({"name": STR, "timezone": STR})
+    s["PublicShow"] = obj({"instance_id": ID, "show_id": ID, "name": STR,
+                           "starts_at": TIME, "ends_at": TIME})
+    s["PublicItem"] = obj({
+        "kind": {"type": "string", "enum": ["file", "webstream", "live", "silence"]},
+        "title": nullable(STR), "artist": nullable(STR), "show_name": STR,
+        "instance_id": ID, "starts_at": TIME, "ends_at": TIME},
+        description="title: the file's title or the webstream's name; ends_at at most the "
+                    "instance's end")
+    s["NowPlaying"] = obj({
+        "station": pub_station,
+        "now": obj({"show": nullable(ref("PublicShow")), "item": nullable(ref("PublicItem"))}),
+        "next": obj({"show": nullable(ref("PublicShow")),
+                     "item": nullable(ref("PublicItem"))})})
+    s["PublicWeekShow"] = obj({"instance_id": ID, "show_id": ID, "name": STR,
+                               "description": STR, "url": nullable(STR),
+                               "color": nullable(STR), "starts_at": TIME, "ends_at": TIME})
+    s["PublicWeek"] = obj({"station": pub_station, "from": TIME, "to": TIME,
+                           "items": array(ref("PublicWeekShow"))})
+    o[("GET", "/api/v1/public/now-playing")] = op(
+        "What plays now and next (no login)", dict(ok(ref("NowPlaying")), **errs(404)),
+        reads=QUERY,
+        description="No login; 404 when api.public is false. Takes no query parameters.")
+    o[("GET", "/api/v1/public/week")] = op(
+        "The shows of the 7 days from today's start in the station's zone (no login)",
+        dict(ok(ref("PublicWeek")), **errs(404)), reads=QUERY,
+        description="No login; 404 when api.public is false. Takes no query parameters.")
+    o[("GET", "/api/v1/public/shows.ics")] = op(
+        "The show instances from 7 days back to 8 weeks ahead as iCalendar (no login)",
+        dict(ok({"type": "string", "description": "RFC 5545: a VCALENDAR with one VEVENT per "
+                 "instance (UID instance-<id>@<station>, times in UTC)"},
+                content="text/calendar"), **errs(404)),
+        reads=QUERY,
+        description="No login; 404 when api.public is false. Takes no query parameters.")
 
 
 def generic_operation(route, res, name):
@@ -896,7 +1036,8 @@ def generic_operation(route, res, name):
 
 
 def operation_id(method, path):
-    words = [w.strip("{}") for w in path[len("/api/v1/"):].replace("-", "_").replace(
+    rest = path[len("/api/v1/"):] if path.startswith("/api/v1/") else path[len("/api/"):]
+    words = [w.strip("{}") for w in rest.replace("-", "_").replace(
         ".", "_").split("/")]
     return method.lower() + "_" + "_".join(words)
 
@@ -995,7 +1136,8 @@ def main():
         if route["service"]:
             o["x-onair-service"] = True
         o["operationId"] = operation_id(route["method"], path)
-        o["tags"] = [path.split("/")[3].split(".")[0]]
+        o["tags"] = [path.split("/")[3].split(".")[0] if path.startswith("/api/v1/")
+                     else "libretime"]
         paths.setdefault(path, {})[route["method"].lower()] = o
     unused = set(custom) - used
     if unused:

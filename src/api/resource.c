@@ -408,6 +408,7 @@ int resource_may_write(struct api_request *req, const struct resource *rs, int64
 void resource_schedule_changed(struct api_request *req)
 {
 	schedule_cache_invalidate();
+	public_cache_invalidate();
 	if (!req->ctx->mq)
 		return;
 	int r = mq_publish_core(req->ctx->mq, "onair.schedule.changed", "{}", 2);

@@ -74,6 +74,16 @@ void status_get(struct api_request *req, struct api_response *res);
  * streamed by server.c): an event at once, then at each change. */
 void status_stream(struct api_request *req, struct api_response *res);
 void openapi_document(struct api_request *req, struct api_response *res);
+/* The public endpoints, no login, off with api.public=false (public.c): LibreTime's
+ * live-info, live-info-v2 and week-info; now playing, the week and an iCalendar feed. */
+void public_live_info(struct api_request *req, struct api_response *res);
+void public_live_info_v2(struct api_request *req, struct api_response *res);
+void public_week_info(struct api_request *req, struct api_response *res);
+void public_now_playing(struct api_request *req, struct api_response *res);
+void public_week(struct api_request *req, struct api_response *res);
+void public_shows_ics(struct api_request *req, struct api_response *res);
+/* Forget when the public endpoints last made the show instances (after a change). */
+void public_cache_invalidate(void);
 
 #include "common/banned.h"
 #endif

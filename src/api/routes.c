@@ -25,6 +25,18 @@ static const struct api_route routes[] = {
 	{ "GET", V1 "/health", health, ROLE_NONE, 0, NULL, NULL },
 	{ "GET", V1 "/openapi.json", openapi_document, ROLE_NONE, 0, NULL, NULL },
 
+	{ "GET", "/api/live-info", public_live_info, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", "/api/live-info-v2", public_live_info_v2, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", "/api/week-info", public_week_info, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	/* LibreTime's documented URLs end in a slash ("/api/live-info/?callback"). */
+	{ "GET", "/api/live-info/", public_live_info, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", "/api/live-info-v2/", public_live_info_v2, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", "/api/week-info/", public_week_info, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", V1 "/public/now-playing", public_now_playing, ROLE_NONE, ROUTE_PUBLIC, NULL,
+	  NULL },
+	{ "GET", V1 "/public/week", public_week, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", V1 "/public/shows.ics", public_shows_ics, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+
 	{ "POST", V1 "/auth/login", auth_login, ROLE_NONE, ROUTE_NO_CSRF, NULL, NULL },
 	{ "POST", V1 "/auth/logout", auth_logout, G, 0, NULL, NULL },
 	{ "GET", V1 "/auth/me", auth_me, G, 0, NULL, NULL },

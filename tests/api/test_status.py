@@ -181,6 +181,13 @@ def main():
         nxt = r.json.get("planned_next") or {}
         tap.ok(placed and nxt.get("item_id") == placed and nxt.get("kind") == "live" and
                nxt.get("show_name") == "Later", "the next planned item is the live slot", nxt)
+        # Leave a stream open: the server must still stop cleanly (finish).
+        held = http.client.HTTPConnection("127.0.0.1", api.port, timeout=20)
+        held.request("GET", V1 + "/status/stream", headers={"Cookie": g.cookie})
+        held_resp = held.getresponse()
+        first_lines = [held_resp.fp.readline() for _ in range(2)]
+        tap.ok(any(x.startswith(b"event: status") for x in first_lines),
+               "a stream is open while the server stops", first_lines)
     except Exception:  # noqa: BLE001
         import traceback
         tap.ok(False, "the test ran to the end", traceback.format_exc() + "\n" + api.log_tail())
