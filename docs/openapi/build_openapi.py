@@ -613,6 +613,40 @@ def custom_operations():
                              "the schedule has")},
         description="what the playouts say (instances, from their events) and what the "
                     "schedule plans now and next")
+    s["PlayoutCommand"] = obj({
+        "command": {"type": "string",
+                    "enum": ["skip", "source", "disconnect_live", "reload", "status"],
+                    "description": "skip: end the item on air; source: switch a source on "
+                                   "or off; disconnect_live: end a DJ's connection; reload: "
+                                   "re-read the schedule; status: report"},
+        "source": {"type": "string", "enum": ["schedule", "show_live", "main_live"],
+                   "description": "source command only"},
+        "enabled": dict(BOOL, description="source command only"),
+        "input": {"type": "string", "enum": ["main", "show"],
+                  "description": "disconnect_live command only"},
+        "instance": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                     "description": "only this playout instance (default: every one)"}},
+        required=["command"])
+    s["PlayoutCommandResult"] = obj({
+        "id": dict(STR, description="the command's id (in the audit log)"),
+        "command": STR,
+        "ok": dict(BOOL, description="every instance that answered carried it out"),
+        "replies": array(obj({
+            "instance": STR,
+            "ok": BOOL,
+            "error": dict(nullable(STR), description="why it was not carried out"),
+            "status": nullable(obj({
+                "snapshot_revision": UINT,
+                "source": {"type": "string", "enum": ["schedule", "show_live", "main_live",
+                                                      "fallback", "safety", "none"]},
+                "on_air_item_id": nullable(ID),
+                "next_item_id": nullable(ID),
+                "next_start": nullable(TIME),
+                "cache_ready": UINT,
+                "cache_missing": UINT,
+                "outputs": array(obj({"output": STR, "up": BOOL}))}))}),
+            minItems=1, description="one per instance that answered, by name"),
+        "waited_us": dict(UINT, description="how long the answers took")})
 
     o = {}
     V = "/api/v1"
@@ -842,6 +876,15 @@ def custom_operations():
         params=window(31, [q("output", STR, "only this output (\"hls\", "
                                              "\"icecast:/live.mp3\")")]),
         reads=QUERY)
+    o[("POST", V + "/playout/commands")] = op(
+        "Send a command to every playout instance (or one) and answer their replies",
+        dict(ok(ref("PlayoutCommandResult")), **errs(403, 503)),
+        body=json_body(ref("PlayoutCommand")),
+        description="The answers are awaited until every instance known to be healthy "
+                    "has replied, at most 2 s. Program managers may send any command; a "
+                    "host may skip, switch show_live and disconnect the show input while a "
+                    "show they host is on air (403 otherwise), and ask for status at any "
+                    "time. 503 when no instance answered or the queue is not connected.")
     o[("GET", V + "/status/stream")] = op(
         "The playouts' live state as server-sent events: one `status` event at once, then "
         "one at each change (data: the Status document without planned_now/next), and a "

@@ -314,3 +314,15 @@ json_t *live_status_json(struct live_status *ls, int64_t now)
 	}
 	return json_pack("{s:I, s:o}", "version", (json_int_t)version, "instances", list);
 }
+
+size_t live_status_healthy(struct live_status *ls, int64_t now)
+{
+	size_t healthy = 0;
+	if (!ls)
+		return 0;
+	pthread_mutex_lock(&ls->lock);
+	for (size_t i = 0; i < ls->n; i++)
+		healthy += now - ls->inst[i].last_seen < LIVE_HEALTHY_US;
+	pthread_mutex_unlock(&ls->lock);
+	return healthy;
+}

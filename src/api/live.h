@@ -61,5 +61,9 @@ struct live_status *live_status_new(void);
  */
 json_t *live_status_json(struct live_status *ls, int64_t now);
 
+/* The number of playout instances healthy as of now (0 for ls NULL).
+ * Thread-safe. */
+size_t live_status_healthy(struct live_status *ls, int64_t now);
+
 #include "common/banned.h"
 #endif

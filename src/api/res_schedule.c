@@ -148,13 +148,8 @@ static void cover_add(int64_t from, int64_t to, int64_t now, uint64_t epoch)
 	pthread_mutex_unlock(&cover_lock);
 }
 
-/*
- * Make the instances the rules give for [from, to) (and from LOOKBACK_US
- * before, for a show on air at from, but not older than LOOKBACK_US
- * before now), unless this process did lately. 0, or -1 with res filled.
- */
-static int materialise(struct api_request *req, int64_t from, int64_t to,
-		       struct api_response *res)
+int schedule_materialise(struct api_request *req, int64_t from, int64_t to,
+			 struct api_response *res)
 {
 	int64_t start = from - LOOKBACK_US;
 	if (start < req->now - LOOKBACK_US)
@@ -201,7 +196,7 @@ static int instance_fresh(struct api_request *req, int64_t id, struct api_respon
 		problem_errno(res, r, "the show instance", NULL);
 		return -1;
 	}
-	return materialise(req, starts, starts + 1, res);
+	return schedule_materialise(req, starts, starts + 1, res);
 }
 
 /* ------------------------------------------------------------ instances */
@@ -259,7 +254,7 @@ void instances_list_handler(struct api_request *req, struct api_response *res)
 	if (!query_only(req, allowed, res) ||
 	    !window_params(req, INSTANCES_WINDOW_DAYS, &from, &to, res) ||
 	    query_int(req, "show_id", 1, INT64_MAX, &show, res) < 0 ||
-	    materialise(req, from, to, res) < 0)
+	    schedule_materialise(req, from, to, res) < 0)
 		return;
 	/* As instances_list: overlapping [from, to), found by the index on
 	 * starts_at from the longest show before from. */
@@ -945,7 +940,7 @@ void schedule_window(struct api_request *req, struct api_response *res)
 	int64_t from, to;
 	if (!query_only(req, allowed, res) ||
 	    !window_params(req, SCHEDULE_WINDOW_DAYS, &from, &to, res) ||
-	    materialise(req, from, to, res) < 0)
+	    schedule_materialise(req, from, to, res) < 0)
 		return;
 	/* The items of the instances overlapping the window (found by the
 	 * index on starts_at, from the longest show before from) that

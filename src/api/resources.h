@@ -55,6 +55,13 @@ void instance_items_insert(struct api_request *req, struct api_response *res);
 void schedule_item_move(struct api_request *req, struct api_response *res);
 void schedule_item_remove(struct api_request *req, struct api_response *res);
 void schedule_window(struct api_request *req, struct api_response *res);
+/*
+ * Make the show instances the rules give for [from, to) (and from a lookback
+ * before, for a show on air at from), unless this process did lately
+ * (res_schedule.c). 0, or -1 with res filled.
+ */
+int schedule_materialise(struct api_request *req, int64_t from, int64_t to,
+			 struct api_response *res);
 /* Forget which windows this process has materialised (after a change). */
 void schedule_cache_invalidate(void);
 
@@ -73,6 +80,9 @@ void status_get(struct api_request *req, struct api_response *res);
 /* GET /status/stream: the playouts' live state as server-sent events (status.c,
  * streamed by server.c): an event at once, then at each change. */
 void status_stream(struct api_request *req, struct api_response *res);
+/* POST /playout/commands: a command to every playout instance (or one) over the queue,
+ * answered with their replies (commands.c). */
+void playout_command_send(struct api_request *req, struct api_response *res);
 void openapi_document(struct api_request *req, struct api_response *res);
 /* The public endpoints, no login, off with api.public=false (public.c): LibreTime's
  * live-info, live-info-v2 and week-info; now playing, the week and an iCalendar feed. */

@@ -102,6 +102,7 @@ static const struct api_route routes[] = {
 
 	{ "GET", V1 "/status", status_get, G, 0, NULL, NULL },
 	{ "GET", V1 "/status/stream", status_stream, G, 0, NULL, NULL },
+	{ "POST", V1 "/playout/commands", playout_command_send, H, 0, NULL, NULL },
 	{ "GET", V1 "/as-run", as_run_list, G, 0, NULL, NULL },
 	{ "GET", V1 "/listeners", listener_stats, G, 0, NULL, NULL },
 	{ "GET", V1 "/listeners/shows", listener_stats_shows, G, 0, NULL, NULL },

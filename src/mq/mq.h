@@ -182,11 +182,12 @@ int mq_request(struct mq *mq, const char *subject, const void *data, size_t len,
 	       int64_t timeout_us, struct buf *reply);
 
 /* Request to many responders: collect every reply that arrives within
- * timeout_us, calling on_reply for each (on the calling thread). Returns the
- * number of replies (>= 0) or -errno. */
+ * timeout_us, calling on_reply for each (on the calling thread); it
+ * returns true to wait for more, false when it has all it needs (the
+ * wait ends then). Returns the number of replies (>= 0) or -errno. */
 int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t len,
 		    int64_t timeout_us,
-		    void (*on_reply)(void *userdata, const char *data, size_t len),
+		    bool (*on_reply)(void *userdata, const char *data, size_t len),
 		    void *userdata);
 
 struct mq_sub;

@@ -54,7 +54,7 @@ int mq_request(struct mq *mq, const char *subject, const void *data, size_t len,
 
 int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t len,
 		    int64_t timeout_us,
-		    void (*on_reply)(void *userdata, const char *data, size_t len),
+		    bool (*on_reply)(void *userdata, const char *data, size_t len),
 		    void *userdata)
 {
 	if (!mq || !subject || !*subject || (!data && len) || !on_reply)
@@ -103,9 +103,11 @@ int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t
 		}
 		int mlen = natsMsg_GetDataLength(m);
 		const char *mdata = natsMsg_GetData(m);
-		on_reply(userdata, mdata ? mdata : "", mlen > 0 ? (size_t)mlen : 0);
+		bool more = on_reply(userdata, mdata ? mdata : "", mlen > 0 ? (size_t)mlen : 0);
 		natsMsg_Destroy(m);
 		count++;
+		if (!more)
+			break;
 	}
 	r = count;
 

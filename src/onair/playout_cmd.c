@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 struct replies {
 	int count;
 	int failed;
+	bool one;		/* a command for one instance: its reply is all */
 };
 
 static void print_status(const struct proto_status *st)
@@ -33,7 +35,7 @@ static void print_status(const struct proto_status *st)
 	       st->cache_missing);
 }
 
-static void on_reply(void *userdata, const char *data, size_t len)
+static bool on_reply(void *userdata, const char *data, size_t len)
 {
 	struct replies *r = userdata;
 	struct proto_reply rep;
@@ -42,7 +44,7 @@ static void on_reply(void *userdata, const char *data, size_t len)
 	if (proto_reply_decode(data, len, &rep, &err) < 0) {
 		printf("? invalid reply: %s\n", err.text);
 		r->failed++;
-		return;
+		return !r->one;
 	}
 	printf("%s: %s%s%s\n", rep.instance, rep.ok ? "ok" : "FAILED", rep.ok ? "" : ": ",
 	       rep.ok ? "" : rep.error);
@@ -51,6 +53,7 @@ static void on_reply(void *userdata, const char *data, size_t len)
 	if (rep.has_status)
 		print_status(&rep.status);
 	proto_reply_release(&rep);
+	return !r->one;
 }
 
 static int usage(void)
@@ -132,7 +135,7 @@ int playout_command(const struct config *cfg, int argc, char **argv)
 		snprintf(subject, sizeof(subject), "%s.%s", MQ_SUBJECT_COMMANDS, instance);
 	else
 		snprintf(subject, sizeof(subject), "%s", MQ_SUBJECT_COMMANDS);
-	struct replies replies = { 0 };
+	struct replies replies = { .one = instance != NULL };
 	r = mq_request_many(mq, subject, msg.data, msg.len, 3 * USEC_PER_SEC, on_reply, &replies);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "onair: request failed: %s\n", onair_strerror(r));

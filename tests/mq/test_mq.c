@@ -394,15 +394,17 @@ static void respond(void *userdata, struct mq_request_msg *req)
 
 struct replies {
 	int count;
+	int enough;		/* stop after this many replies; 0: wait the timeout */
 	char text[4][64];
 };
 
-static void collect(void *userdata, const char *data, size_t len)
+static bool collect(void *userdata, const char *data, size_t len)
 {
 	struct replies *rp = userdata;
 	if (rp->count < 4)
 		snprintf(rp->text[rp->count], sizeof(rp->text[0]), "%.*s", (int)len, data);
 	rp->count++;
+	return rp->enough == 0 || rp->count < rp->enough;
 }
 
 static int cmp_text(const void *a, const void *b)
@@ -456,6 +458,17 @@ static void test_request_reply(void **state)
 	qsort(rp.text, 2, sizeof(rp.text[0]), cmp_text);
 	assert_string_equal(rp.text[0], "one:status");
 	assert_string_equal(rp.text[1], "two:status");
+
+	/* A collector that has what it needs ends the wait before the
+	 * timeout: one reply of two, long before 30 s. */
+	memset(&rp, 0, sizeof(rp));
+	rp.enough = 1;
+	int64_t t1 = time_mono_us();
+	n = mq_request_many(env->mq, MQ_SUBJECT_COMMANDS, "status", 6, 30 * USEC_PER_SEC,
+			    collect, &rp);
+	assert_int_equal(n, 1);
+	assert_int_equal(rp.count, 1);
+	assert_true(time_mono_us() - t1 < 30 * USEC_PER_SEC);
 
 	/* No responder at all: 0 replies, returned on the server's "no
 	 * responders" answer rather than at the (long) timeout. */
