@@ -556,7 +556,12 @@ def custom_operations():
         "id": ID, "started_at": TIME, "ended_at": nullable(TIME),
         "scheduled_start_at": nullable(TIME), "title": nullable(STR), "artist": nullable(STR),
         "file_id": nullable(ID), "show_name": nullable(STR), "instance_id": nullable(ID),
-        "source": STR, "end_reason": nullable(STR), "playout_instance": STR})),
+        "source": STR, "end_reason": nullable(STR), "playout_instance": STR,
+        "kind": {"type": "string", "enum": ["item", "live"],
+                 "description": "item: a scheduled item (one row although several playout "
+                                "instances played it); live: a DJ's session (title: their "
+                                "name; id: the session's), one for the same DJ heard by "
+                                "several instances within 30 s"}})),
         "limit": {"type": "integer", "minimum": 1, "maximum": 100000}, "offset": UINT})
     s["Listeners"] = obj({"items": array(obj({"output": STR, "at": TIME,
                                                "listeners": UINT}), maxItems=50000)})

@@ -296,11 +296,39 @@ static void csv_field(struct buf *b, const char *s, bool last)
 	buf_append_str(b, last ? "\r\n" : ",");
 }
 
-#define AS_RUN_COLS 12
+#define AS_RUN_COLS 13
 static const char *const as_run_names[AS_RUN_COLS] = {
 	"id", "started_at", "ended_at", "scheduled_start_at", "title", "artist", "file_id",
-	"show_name", "instance_id", "source", "end_reason", "playout_instance",
+	"show_name", "instance_id", "source", "end_reason", "playout_instance", "kind",
 };
+
+/*
+ * The as-run log: the items played (one row per item, whichever playout
+ * instance reported it first) and the live sessions, a DJ's title being
+ * their name. A DJ on the same input heard by several playout instances
+ * within LIVE_SAME_US of each other is one session: the first instance's.
+ */
+#define LIVE_SAME_US "30000000"
+#define AS_RUN_SQL \
+	"SELECT a.id, a.started_at, a.ended_at, a.scheduled_start_at, a.title," \
+	" a.artist, a.file_id, s.name, a.instance_id, a.source, a.end_reason," \
+	" a.playout_instance, 'item' FROM as_run a" \
+	" LEFT JOIN show_instances i ON i.id = a.instance_id" \
+	" LEFT JOIN shows s ON s.id = i.show_id" \
+	" WHERE a.started_at >= $1 AND a.started_at < $2" \
+	" UNION ALL" \
+	" SELECT l.id, l.connected_at, l.disconnected_at, NULL, l.user_name, NULL, NULL," \
+	" s.name, l.instance_id, CASE WHEN l.input = 'main' THEN 'main_live'" \
+	" ELSE 'show_live' END, NULL, l.playout_instance, 'live' FROM live_sessions l" \
+	" LEFT JOIN show_instances i ON i.id = l.instance_id" \
+	" LEFT JOIN shows s ON s.id = i.show_id" \
+	" WHERE l.connected_at >= $1 AND l.connected_at < $2 AND NOT EXISTS (SELECT 1" \
+	" FROM live_sessions o WHERE o.input = l.input AND o.user_name = l.user_name" \
+	" AND o.playout_instance <> l.playout_instance" \
+	" AND o.connected_at > l.connected_at - " LIVE_SAME_US \
+	" AND (o.connected_at < l.connected_at OR (o.connected_at = l.connected_at" \
+	" AND o.id < l.id)))" \
+	" ORDER BY 2, 13, 1 LIMIT $3 OFFSET $4"
 
 void as_run_list(struct api_request *req, struct api_response *res)
 {
@@ -323,15 +351,7 @@ void as_run_list(struct api_request *req, struct api_response *res)
 	if (csv && !api_query(req, "limit"))
 		limit = 100000;
 	struct db_rows *rows;
-	int r = db_query(req->db,
-			 "SELECT a.id, a.started_at, a.ended_at, a.scheduled_start_at, a.title,"
-			 " a.artist, a.file_id, s.name, a.instance_id, a.source, a.end_reason,"
-			 " a.playout_instance FROM as_run a"
-			 " LEFT JOIN show_instances i ON i.id = a.instance_id"
-			 " LEFT JOIN shows s ON s.id = i.show_id"
-			 " WHERE a.started_at >= $1 AND a.started_at < $2"
-			 " ORDER BY a.started_at, a.id LIMIT $3 OFFSET $4",
-			 DB_PARAMS(DB_I(from), DB_I(to), DB_I(limit), DB_I(offset)), &rows);
+	int r = db_query(req->db, AS_RUN_SQL, DB_PARAMS(DB_I(from), DB_I(to), DB_I(limit), DB_I(offset)), &rows);
 	if (r < 0) {
 		problem_errno(res, r, "the as-run log", NULL);
 		return;

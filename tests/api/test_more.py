@@ -235,9 +235,24 @@ def main():
                     " 1893456000000000, 1893456180000000, 'schedule', 'ended')")
             api.sql("INSERT INTO listener_counts (output, at, listeners) VALUES"
                     " ('icecast:/live.mp3', 1893456000000000, 7)")
+            # A DJ heard by two playout instances 2 s apart is one session;
+            # the same DJ an hour later is another.
+            for inst, at, until in (("p1", 1893456300, 1893456900),
+                                    ("p2", 1893456302, 1893456901),
+                                    ("p1", 1893459900, None)):
+                api.sql("INSERT INTO live_sessions (input, user_name, playout_instance,"
+                        " connected_at, disconnected_at) VALUES ('show', 'dj ann', ?, ?, ?)",
+                        (inst, at * 1000000, until * 1000000 if until else None))
             r = admin.get(V1 + "/as-run?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z")
-            tap.ok(r.status == 200 and r.json["items"][0]["title"] == 'Song, "quoted"',
-                   "the as-run log", r)
+            items = (r.json or {}).get("items", [])
+            tap.ok(r.status == 200 and items and items[0]["title"] == 'Song, "quoted"' and
+                   items[0]["kind"] == "item", "the as-run log", r)
+            live = [(i["title"], i["source"], i["started_at"], i["ended_at"],
+                     i["playout_instance"]) for i in items if i["kind"] == "live"]
+            tap.ok(live == [("dj ann", "show_live", "2030-01-01T00:05:00Z",
+                             "2030-01-01T00:15:00Z", "p1"),
+                            ("dj ann", "show_live", "2030-01-01T01:05:00Z", None, "p1")],
+                   "live sessions are in it, once across instances", items)
             r = admin.get(V1 + "/as-run?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z",
                           headers={"Accept": "text/csv"})
             tap.ok(r.status == 200 and b'"Song, ""quoted"""' in r.body,
