@@ -110,6 +110,7 @@ struct playout {
 	struct hls_listeners hls_listeners;	/* set up when hls runs */
 	enum proto_source source;
 	int64_t on_air_item;
+	int64_t skipped_item;	/* reported ended by a skip: its end is not reported again */
 	/* Per live input: a disconnect was reported and no connect since
 	 * (Liquidsoap may report one disconnect twice). */
 	bool live_gone[2];
@@ -596,6 +597,11 @@ static void do_action(struct playout *p, const struct timeline_action *a)
 		}
 		if (!a->started && a->kind == TL_CLEAR)
 			break;
+		if (a->item_id == p->skipped_item) {
+			/* Its end was reported when it was skipped. */
+			p->skipped_item = 0;
+			break;
+		}
 		struct proto_event e = {
 			.kind = PROTO_EV_ITEM_ENDED,
 			.at = time_now_us(),
@@ -1031,6 +1037,22 @@ static void answer(struct mq_request_msg *req, struct playout *p, const char *co
 	buf_release(&out);
 }
 
+/* The item on air was skipped: report its end now, once (p->lock held). */
+static void report_skipped(struct playout *p)
+{
+	long idx = find_item(p, p->on_air_item);
+	struct proto_event e = {
+		.kind = PROTO_EV_ITEM_ENDED,
+		.at = time_now_us(),
+		.item_id = p->on_air_item,
+		.scheduled = idx >= 0 ? p->snap.items[idx].end : time_now_us(),
+		.reason = PROTO_END_SKIPPED,
+	};
+	emit(p, &e);
+	p->skipped_item = p->on_air_item;
+	p->on_air_item = 0;
+}
+
 static void on_command(void *userdata, struct mq_request_msg *req)
 {
 	struct playout *p = userdata;
@@ -1056,6 +1078,8 @@ static void on_command(void *userdata, struct mq_request_msg *req)
 	switch (cmd.kind) {
 	case PROTO_CMD_SKIP:
 		r = liq_command(p, "onair.skip", &reply);
+		if (r == 0 && p->on_air_item && strncmp(reply.data, "ERROR", 5) != 0)
+			report_skipped(p);
 		break;
 	case PROTO_CMD_SOURCE:
 		snprintf(line, sizeof(line), "onair.source %s %s", proto_source_name(cmd.source),
