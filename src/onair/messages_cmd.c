@@ -36,7 +36,8 @@
 
 struct messages {
 	atomic_bool changed;		/* a notification arrived */
-	atomic_int_fast64_t last_change;	/* its time (monotonic us) */
+	atomic_int_fast64_t first_change;	/* the first since the last pass (monotonic us) */
+	atomic_int_fast64_t last_change;	/* the latest one's time (monotonic us) */
 };
 
 static void on_mq_state(void *userdata, bool connected)
@@ -51,9 +52,30 @@ static void on_mq_state(void *userdata, bool connected)
 static void on_changed(void *userdata, struct mq_request_msg *req)
 {
 	struct messages *m = userdata;
-	atomic_store(&m->last_change, time_mono_us());
+	int64_t now = time_mono_us();
+	if (!atomic_load(&m->changed))
+		atomic_store(&m->first_change, now);
+	atomic_store(&m->last_change, now);
 	atomic_store(&m->changed, true);
 	(void)mq_respond(req, "", 0);	/* for a requester; a plain publish expects none */
+}
+
+/* How long the loop may sleep: a tick, or less when a change is due for
+ * its publication sooner (so an edit is published DEBOUNCE_QUIET_US after
+ * it, not up to a tick later). */
+static int64_t next_wait(struct messages *m, bool publishing)
+{
+	if (!publishing || !atomic_load(&m->changed))
+		return TICK_US;
+	int64_t t = time_mono_us();
+	int64_t due = atomic_load(&m->last_change) + DEBOUNCE_QUIET_US;
+	int64_t cap = atomic_load(&m->first_change) + DEBOUNCE_MAX_US;
+	if (cap < due)
+		due = cap;
+	int64_t wait = due - t;
+	if (wait > TICK_US)
+		return TICK_US;
+	return wait > USEC_PER_MSEC ? wait : USEC_PER_MSEC;
 }
 
 static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *why,
@@ -176,9 +198,10 @@ int messages_command(const struct config *cfg)
 		}
 		int64_t t = time_mono_us();
 		if (ready && publish) {
-			int64_t since = t - atomic_load(&m.last_change);
+			int64_t quiet = t - atomic_load(&m.last_change);
+			int64_t waiting = t - atomic_load(&m.first_change);
 			if (atomic_load(&m.changed) &&
-			    (since >= DEBOUNCE_QUIET_US || since >= DEBOUNCE_MAX_US)) {
+			    (quiet >= DEBOUNCE_QUIET_US || waiting >= DEBOUNCE_MAX_US)) {
 				atomic_store(&m.changed, false);
 				pass(&pub, db, mq, "changed", &failing);
 				next_timer = time_mono_us() + interval_s * USEC_PER_SEC;
@@ -197,7 +220,7 @@ int messages_command(const struct config *cfg)
 				log_info(ROLE, "%zu podcast poll%s queued", queued, queued == 1 ? "" : "s");
 			next_podcasts = t + PODCASTS_EVERY_US;
 		}
-		sig = runtime_wait_signal(TICK_US);
+		sig = runtime_wait_signal(next_wait(&m, ready && publish));
 	}
 	log_info(ROLE, "stopping on %s", strsignal(sig));
 	mq_sub_close(sub);
