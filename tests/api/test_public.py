@@ -60,6 +60,38 @@ LT_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "
 LT_WEEK_INFO = set(LT_DAYS + ["next" + d for d in LT_DAYS] + ["AIRTIME_API_VERSION"])
 LT_TIME_FMT = "%Y-%m-%d %H:%M:%S"    # DEFAULT_TIMESTAMP_FORMAT (configs/constants.php)
 
+# The samples LibreTime documents for station websites (docs/user-manual/
+# exporting-the-schedule.md: "The comma-separated text metadata returned
+# ... might be something like this"), member by member with the JSON type
+# of each value. The sample's "0".."8" members of currentShow are PHP's
+# numeric duplicates of a PDO row fetched in both modes in 2013; today's
+# code fetches rows by name only, so they are not expected.
+S, I, B, O, L = str, int, bool, dict, list
+DOC_LIVE_INFO = {"env": S, "schedulerTime": S, "previous": O, "current": O, "next": O,
+                 "currentShow": L, "nextShow": L, "timezone": S, "timezoneOffset": S,
+                 "AIRTIME_API_VERSION": S}
+DOC_TRACK = {"name": S, "starts": S, "ends": S, "type": S}
+DOC_CURRENT_SHOW = {"start_timestamp": S, "end_timestamp": S, "name": S, "id": I,
+                    "instance_id": I, "record": I, "url": S, "starts": S, "ends": S}
+DOC_NEXT_SHOW = dict(DOC_CURRENT_SHOW, type=S)
+DOC_WEEK_DAY_ROW = DOC_CURRENT_SHOW
+DOC_WEEK_INFO = dict({d: L for d in ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                     "saturday", "sunday")}, AIRTIME_API_VERSION=S)
+
+
+def doc_diff(shape, ours, where):
+    """What in ours differs from a documented sample's members and types."""
+    if not isinstance(ours, dict):
+        return ["%s is %s, not an object" % (where, type(ours).__name__)]
+    out = []
+    for k, t in shape.items():
+        if k not in ours:
+            out.append("%s.%s is missing" % (where, k))
+        elif not isinstance(ours[k], t) or (t is I and isinstance(ours[k], bool)):
+            out.append("%s.%s is %s, not %s" % (where, k, type(ours[k]).__name__, t.__name__))
+    return out
+
+
 SHOW_NAME = "Morning & <Co>"
 SHOW_NAME_HTML = "Morning &amp; &lt;Co&gt;"
 # Long, with UTF-8 (2- and 3-octet characters), commas, semicolons, a
@@ -251,6 +283,16 @@ def main():
                nxt["metadata"]["length"].startswith("00:00:0"),
                "next: the file as a track with metadata", nxt)
 
+        diff = doc_diff(DOC_LIVE_INFO, li, "live-info")
+        diff += doc_diff(DOC_CURRENT_SHOW, (li.get("currentShow") or [None])[0], "currentShow.0")
+        diff += doc_diff(DOC_NEXT_SHOW, (li.get("nextShow") or [None])[0], "nextShow.0")
+        # (previous is the silence slot, which LibreTime has no kind for:
+        # its type is null, checked above.)
+        diff += doc_diff(DOC_TRACK, nxt, "next")
+        diff += doc_diff(dict(DOC_TRACK, media_item_played=B), curr, "current")
+        tap.ok(not diff and li["nextShow"][0]["type"] == "show",
+               "live-info: every member of LibreTime's documented sample, of its type", diff)
+
         r = anon.get("/api/live-info?type=endofday&limit=1&timezone=utc&_=123")
         le = r.json or {}
         tap.ok(r.status == 200 and set(le) == LT_LIVE_INFO_EOD and le["timezone"] == "UTC" and
@@ -331,6 +373,12 @@ def main():
                         or s["name"] != SHOW_NAME_HTML for s in got):
                 ok = False
         tap.ok(ok and seen > 0, "each day lists that local day's instances (%d)" % seen, wi)
+        diff = doc_diff(DOC_WEEK_INFO, wi, "week-info")
+        for day in DOC_WEEK_INFO:
+            for n, row in enumerate(wi.get(day) or [] if day != "AIRTIME_API_VERSION" else []):
+                diff += doc_diff(DOC_WEEK_DAY_ROW, row, "%s.%d" % (day, n))
+        tap.ok(not diff and seen > 0,
+               "week-info: every member of LibreTime's documented sample, of its type", diff)
 
         # ---------------------------------------------------- our own
         r = anon.get(V1 + "/public/now-playing")
