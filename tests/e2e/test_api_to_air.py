@@ -28,6 +28,7 @@ Afterwards the API's as-run log has each item played exactly once (no
 event lost while messages and NATS were down, none counted twice though
 two instances reported each), started within a second of its time, the
 skipped one marked so, the removed one absent, and the DJ's session once.
+Every answer of the API is checked against docs/openapi.json.
 """
 import datetime
 import json
@@ -296,6 +297,8 @@ def main():
                and live[0]["ended_at"] and
                t_live_off - 1 < parse_time(live[0]["ended_at"]) < t_live_off + 5,
                "the DJ's session is in it once", live)
+        # onair api stops cleanly, every answer as docs/openapi.json says.
+        api.finish(tap)
     except Exception:  # noqa: BLE001
         import traceback
         tap.ok(False, "the test ran to the end", traceback.format_exc())
