@@ -69,6 +69,7 @@ struct api_ctx {
 	bool cookie_secure;		/* add Secure to the session cookie */
 	char service_token_hash[72];	/* "" when no service credential is set */
 	bool public_enabled;		/* public (no login) endpoints are served */
+	const char *web_dir;		/* web app files from here (development); NULL: built in */
 };
 
 struct api_kv {

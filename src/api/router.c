@@ -8,6 +8,7 @@
 
 #include "api/auth.h"
 #include "api/problem.h"
+#include "api/web.h"
 
 /* A path parameter: a row id of 1..15 digits, no sign, no leading zero. */
 static bool parse_id(const char *s, size_t len, int64_t *out)
@@ -132,6 +133,20 @@ bool router_admit(struct api_request *req, struct api_response *res)
 	return true;
 }
 
+void router_unmatched(struct api_request *req, int status, const char *allow,
+		      struct api_response *res)
+{
+	if (status == 405) {
+		problem(res, 405, "%s is not allowed here; allowed: %s", req->method, allow);
+		api_response_header(res, "Allow", allow);
+	} else if ((strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) &&
+		   strncmp(req->path, "/api/", 5) != 0 && web_serve(req, res)) {
+		return;
+	} else {
+		problem(res, 404, "there is no such resource");
+	}
+}
+
 void router_dispatch(struct api_request *req, struct api_response *res)
 {
 	api_response_init(res);
@@ -140,12 +155,7 @@ void router_dispatch(struct api_request *req, struct api_response *res)
 	req->route = router_match(req->method, req->path, req->ids, &req->nids, &status, allow,
 				  sizeof(allow));
 	if (!req->route) {
-		if (status == 405) {
-			problem(res, 405, "%s is not allowed here; allowed: %s", req->method, allow);
-			api_response_header(res, "Allow", allow);
-		} else {
-			problem(res, 404, "there is no such resource");
-		}
+		router_unmatched(req, status, allow, res);
 		return;
 	}
 	if (req->route->stream) {

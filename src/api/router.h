@@ -74,5 +74,13 @@ bool router_admit(struct api_request *req, struct api_response *res);
  */
 void router_dispatch(struct api_request *req, struct api_response *res);
 
+/*
+ * Answer a request no route matched (status and allow from router_match):
+ * 405 with Allow; a GET or HEAD outside /api/ from the web app's files
+ * (web.h) when there is such a file; 404 otherwise.
+ */
+void router_unmatched(struct api_request *req, int status, const char *allow,
+		      struct api_response *res);
+
 #include "common/banned.h"
 #endif

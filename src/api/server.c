@@ -330,12 +330,7 @@ static bool start_request(struct api_server *s, struct MHD_Connection *conn,
 	req->route = router_match(method, req->path, req->ids, &req->nids, &status, allow,
 				  sizeof(allow));
 	if (!req->route) {
-		if (status == 405) {
-			problem(&cs->res, 405, "%s is not allowed here; allowed: %s", method, allow);
-			api_response_header(&cs->res, "Allow", allow);
-		} else {
-			problem(&cs->res, 404, "there is no such resource");
-		}
+		router_unmatched(req, status, allow, &cs->res);
 		return false;
 	}
 	req->db = thread_db(s->ctx);

@@ -90,6 +90,7 @@ int api_command(const struct config *cfg)
 		.session_ttl_us = session_h * 3600 * USEC_PER_SEC,
 		.cookie_secure = secure,
 		.public_enabled = public_on,
+		.web_dir = config_get(cfg, "api.web_dir"),
 	};
 	const char *token = config_get(cfg, "api.playout_token");
 	if (token && *token)

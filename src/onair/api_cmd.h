@@ -16,7 +16,8 @@
 	{ "api.cookie_secure", "false", "mark the session cookie Secure (serve over HTTPS)" }, \
 	{ "api.playout_token", NULL, "service credential playout sends to download media" }, \
 	{ "api.public", "true", "serve the public endpoints (no login)" }, \
-	{ "api.login_attempts", "5", "failed logins per account or address before a lock" }
+	{ "api.login_attempts", "5", "failed logins per account or address before a lock" }, \
+	{ "api.web_dir", NULL, "serve the web app's files from this directory (src/web), not the built-in copy" }
 
 /* Run the web API until SIGTERM or SIGINT: migrate the database, open
  * the media store, connect to the queue (work that needs it answers 503
