@@ -28,7 +28,7 @@ os.environ.setdefault("ONAIR_BUILD_ROOT", os.path.join(HERE, "..", "build"))
 os.environ.setdefault("ONAIR_SOURCE_ROOT", os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "api"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from apilib import Api  # noqa: E402
+from apilib import Api, wait_analysed  # noqa: E402
 from station import ONAIR, Station, make_tone, spawn, stop  # noqa: E402
 
 V1 = "/api/v1"
@@ -90,8 +90,7 @@ def main():
         pm.login("pm")
         data = open(make_tone(os.path.join(st.dir, "t.mp3"), 440, 3), "rb").read()
         fid = pm.post(V1 + "/files?filename=t.mp3", raw=data).json["file"]["id"]
-        while pm.get(V1 + "/files/%d" % fid).json["import_status"] == "pending":
-            time.sleep(0.2)
+        wait_analysed(pm, [fid])
         show = pm.post(V1 + "/shows", {"name": "Bench"}).json["id"]
         start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
         pm.post(V1 + "/shows/%d/recurrences" % show, {

@@ -283,10 +283,11 @@ void playout_command_send(struct api_request *req, struct api_response *res)
 		goto out_msg;
 	}
 	char subject[160];
-	if (instance)
-		snprintf(subject, sizeof(subject), "%s.%s", MQ_SUBJECT_COMMANDS, instance);
-	else
-		snprintf(subject, sizeof(subject), "%s", MQ_SUBJECT_COMMANDS);
+	r = mq_command_subject(instance, subject, sizeof(subject));	/* names are <= 64 */
+	if (r < 0) {
+		problem_errno(res, r, "the command's subject", NULL);
+		goto out_msg;
+	}
 	struct collected c = {
 		.id = id,
 		.expected = instance ? 1 : live_status_healthy(req->ctx->live, req->now),

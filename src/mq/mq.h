@@ -190,6 +190,10 @@ int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t
 		    bool (*on_reply)(void *userdata, const char *data, size_t len),
 		    void *userdata);
 
+/* The subject of a command for instance (NULL: every instance) into out;
+ * -ENAMETOOLONG when it does not fit. */
+int mq_command_subject(const char *instance, char *out, size_t size);
+
 struct mq_sub;
 
 /* An incoming request handed to a responder. */

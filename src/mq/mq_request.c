@@ -52,6 +52,13 @@ int mq_request(struct mq *mq, const char *subject, const void *data, size_t len,
 	return r;
 }
 
+int mq_command_subject(const char *instance, char *out, size_t size)
+{
+	int n = instance ? snprintf(out, size, "%s.%s", MQ_SUBJECT_COMMANDS, instance)
+			 : snprintf(out, size, "%s", MQ_SUBJECT_COMMANDS);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int mq_request_many(struct mq *mq, const char *subject, const void *data, size_t len,
 		    int64_t timeout_us,
 		    bool (*on_reply)(void *userdata, const char *data, size_t len),

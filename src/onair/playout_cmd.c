@@ -131,10 +131,10 @@ int playout_command(const struct config *cfg, int argc, char **argv)
 		goto out_close;
 	}
 	char subject[160];
-	if (instance)
-		snprintf(subject, sizeof(subject), "%s.%s", MQ_SUBJECT_COMMANDS, instance);
-	else
-		snprintf(subject, sizeof(subject), "%s", MQ_SUBJECT_COMMANDS);
+	if ((r = mq_command_subject(instance, subject, sizeof(subject))) < 0) {
+		fprintf(stderr, "onair: instance name too long\n");
+		goto out_close;
+	}
 	struct replies replies = { .one = instance != NULL };
 	r = mq_request_many(mq, subject, msg.data, msg.len, 3 * USEC_PER_SEC, on_reply, &replies);
 	if (r < 0 && r != -ENOENT) {

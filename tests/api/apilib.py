@@ -159,6 +159,19 @@ class Client:
         return r
 
 
+def wait_analysed(client, ids, timeout=60):
+    """Wait until none of the files ids is pending analysis (the worker
+    runs); their import_status values, in order."""
+    end = time.time() + timeout
+    states = []
+    while time.time() < end:
+        states = [client.get("/api/v1/files/%d" % i).json["import_status"] for i in ids]
+        if all(s != "pending" for s in states):
+            break
+        time.sleep(0.3)
+    return states
+
+
 class Api:
     """nats-server, a database and `onair api`, all on loopback."""
 

@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from apilib import Api, Tap  # noqa: E402
+from apilib import Api, Tap, wait_analysed  # noqa: E402
 from test_core import is_problem, tone  # noqa: E402
 
 V1 = "/api/v1"
@@ -19,17 +19,6 @@ V1 = "/api/v1"
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def wait_ready(admin, ids, timeout=60):
-    import time
-    end = time.time() + timeout
-    while time.time() < end:
-        states = [admin.get(V1 + "/files/%d" % i).json["import_status"] for i in ids]
-        if all(s != "pending" for s in states):
-            return states
-        time.sleep(0.3)
-    return states
 
 
 def main():
@@ -60,7 +49,7 @@ def main():
             h1.patch(V1 + "/files/%d" % fids[-1], {"title": "Tone %d" % freq,
                                                    "artist": "Artist %d" % i,
                                                    "genre": "test"})
-        states = wait_ready(admin, fids)
+        states = wait_analysed(admin, fids)
         tap.ok(states == ["ready"] * 3, "three uploads are analysed by the worker", states)
 
         # -- playlists

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from apilib import ONAIR, Api, Tap, spawn, stop  # noqa: E402
+from apilib import ONAIR, Api, Tap, spawn, stop, wait_analysed  # noqa: E402
 from test_core import is_problem, tone  # noqa: E402
 
 V1 = "/api/v1"
@@ -103,12 +103,7 @@ def main():
         fid = r.json["file"]["id"]
         bad = host.post(V1 + "/files?filename=bad.mp3", raw=b"this is not audio at all" * 100)
         bad_id = bad.json["file"]["id"]
-        end = time.time() + 60
-        while time.time() < end:
-            st = [admin.get(V1 + "/files/%d" % i).json["import_status"] for i in (fid, bad_id)]
-            if "pending" not in st:
-                break
-            time.sleep(0.3)
+        st = wait_analysed(admin, (fid, bad_id))
         tap.ok(st == ["ready", "failed"], "the worker analyses one and fails the other", st)
         r = admin.get(V1 + "/files/%d" % bad_id)
         tap.ok(r.json["failure_reason"], "the failure says why", r)

@@ -15,7 +15,7 @@ import time
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(__file__))
-from apilib import ONAIR, Api, Tap, spawn  # noqa: E402
+from apilib import ONAIR, Api, Tap, spawn, wait_analysed  # noqa: E402
 from test_core import is_problem, tone  # noqa: E402
 
 V1 = "/api/v1"
@@ -108,17 +108,6 @@ def lt_parse(s, tz):
     return datetime.datetime.strptime(s, LT_TIME_FMT).replace(tzinfo=tz)
 
 
-def wait_ready(admin, ids, timeout=60):
-    end = time.time() + timeout
-    states = []
-    while time.time() < end:
-        states = [admin.get(V1 + "/files/%d" % i).json["import_status"] for i in ids]
-        if all(s != "pending" for s in states):
-            return states
-        time.sleep(0.3)
-    return states
-
-
 def is_lt_time(s):
     try:
         datetime.datetime.strptime(s, LT_TIME_FMT)
@@ -186,7 +175,7 @@ def main():
         fid = r.json["file"]["id"]
         admin.patch(V1 + "/files/%d" % fid, {"title": "Tone A", "artist": "The Sines",
                                              "album": "Waves"})
-        tap.ok(wait_ready(admin, [fid]) == ["ready"], "the upload is analysed")
+        tap.ok(wait_analysed(admin, [fid]) == ["ready"], "the upload is analysed")
 
         # A daily show that started 10 minutes ago (local time), one hour long.
         now = datetime.datetime.now(tz)

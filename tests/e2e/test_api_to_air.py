@@ -41,7 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
-from apilib import PASSWORD, Api  # noqa: E402
+from apilib import PASSWORD, Api, wait_analysed  # noqa: E402
 from station import (ONAIR, IcecastListener, Station, Tap, log, make_tone,  # noqa: E402
                      spawn, stop, wait_for)
 
@@ -106,12 +106,7 @@ def main():
             r = pm.post(V1 + "/files?filename=t%d.mp3" % f, raw=data)
             fid[f] = r.json["file"]["id"]
             pm.patch(V1 + "/files/%d" % fid[f], {"title": "Tone %d" % f})
-        end = time.time() + 60
-        while time.time() < end:
-            states = [pm.get(V1 + "/files/%d" % i).json["import_status"] for i in fid.values()]
-            if all(s != "pending" for s in states):
-                break
-            time.sleep(0.3)
+        states = wait_analysed(pm, list(fid.values()))
         tap.ok(states == ["ready"] * len(TONES), "five uploads are analysed", states)
         r = pm.post(V1 + "/playlists", {"name": "Tones"})
         pl = r.json["id"]
