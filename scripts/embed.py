@@ -9,5 +9,7 @@ with open(sys.argv[2], "w") as out:
     out.write("/* Generated from %s; do not edit. */\n" % sys.argv[1].rsplit("/", 1)[-1])
     out.write("static const char %s[] = {\n" % name)
     for i in range(0, len(data), 16):
-        out.write("\t" + ", ".join("0x%02x" % b for b in data[i:i + 16]) + ",\n")
+        # Bytes above 0x7f (UTF-8 text) are cast: char may be signed.
+        out.write("\t" + ", ".join(("0x%02x" if b < 0x80 else "(char)0x%02x") % b
+                                   for b in data[i:i + 16]) + ",\n")
     out.write("\t0x00\n};\n#define %s_LEN %d\n" % (name.upper(), len(data)))

@@ -74,6 +74,8 @@ cat >"$state/icecast/icecast.xml" <<XML
 <icecast>
   <location>onair demo</location>
   <limits><clients>100</clients><sources>10</sources><burst-on-connect>1</burst-on-connect></limits>
+  <!-- CORS, so that web pages (the player page) may analyse the stream. -->
+  <http-headers><header name="Access-Control-Allow-Origin" value="*" /></http-headers>
   <authentication><source-password>$icecast_source</source-password>
     <admin-user>admin</admin-user><admin-password>$icecast_admin</admin-password></authentication>
   <hostname>127.0.0.1</hostname>
@@ -158,6 +160,9 @@ export ONAIR_ICECAST_PASSWORD=$icecast_source
 export ONAIR_HARBOR_PORT=$harbor_port
 export ONAIR_HLS_PORT=$hls_port
 export ONAIR_MESSAGES_ICECAST_STATUS=http://127.0.0.1:$icecast_port/status-json.xsl
+# The streams as listeners reach them, for the player page (/player).
+export ONAIR_PUBLIC_STREAM_URL=http://127.0.0.1:$icecast_port/live.mp3
+export ONAIR_PUBLIC_HLS_URL=http://127.0.0.1:$hls_port/hls/live.m3u8
 
 # 4. The create block's roles, then playout.
 "$onair" messages 2>>"$state/onair.log" &
@@ -182,6 +187,7 @@ onair is on air (state and logs in $state).
 
   Listen (Icecast):  http://127.0.0.1:$icecast_port/live.mp3
   Listen (HLS):      http://127.0.0.1:$hls_port/hls/live.m3u8
+  Player page:       http://127.0.0.1:$api_port/player  (embeddable; ?theme=dark, ?autoplay=1)
   What plays now:    ONAIR_PLAYOUT_STATE_DIR=$state/playout $playout status
   Live DJ input:     icecast://dj:$dj_password@127.0.0.1:$harbor_port/show
                      (e.g. ffmpeg -re -i song.mp3 -c:a libmp3lame -f mp3

@@ -6,10 +6,12 @@
 # The last line is "N passed, N failed, N skipped"; the exit code is 0
 # only when nothing failed.
 # The end-to-end suite (real Liquidsoap, Icecast, NATS; minutes of audio)
-# runs once, in the sanitizer build, where it also checks the programs'
-# memory use during real operation; the other suites run in both builds.
+# and the browser suite (headless Chromium on a real station) run once, in
+# the sanitizer build, where they also check the programs' memory use
+# during real operation; the other suites run in both builds.
 # Environment: FUZZ_SECONDS (default 30), SKIP_ASAN=1, SKIP_FUZZ=1 for
-# quicker local runs (with SKIP_ASAN=1 the e2e suite runs in the gcc build).
+# quicker local runs (with SKIP_ASAN=1 the e2e and web suites run in the gcc
+# build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -77,12 +79,14 @@ if ! scripts/install-deps.sh test; then
 	exit 1
 fi
 
-note "installing the Node packages of the OpenAPI check"
-if ! (cd tests/api && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-	echo "npm ci in tests/api failed"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
+note "installing the Node packages of the OpenAPI check and the browser tests"
+for dir in tests/api tests/web; do
+	if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+		echo "npm ci in $dir failed"
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+done
 
 note "build and test (gcc, -Werror)"
 if [ "${SKIP_ASAN:-0}" != 1 ]; then

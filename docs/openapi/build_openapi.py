@@ -1033,7 +1033,12 @@ def public_operations(s, o):
         "station": pub_station,
         "now": obj({"show": nullable(ref("PublicShow")), "item": nullable(ref("PublicItem"))}),
         "next": obj({"show": nullable(ref("PublicShow")),
-                     "item": nullable(ref("PublicItem"))})})
+                     "item": nullable(ref("PublicItem"))}),
+        "streams": obj({"icecast": nullable({"type": "string", "format": "uri"}),
+                        "hls": nullable({"type": "string", "format": "uri"})},
+                       description="where listeners play the station: the Icecast mount "
+                                   "(public.stream_url) and the HLS playlist "
+                                   "(public.hls_url); null when not set")})
     s["PublicWeekShow"] = obj({"instance_id": ID, "show_id": ID, "name": STR,
                                "description": STR, "url": nullable(STR),
                                "color": nullable(STR), "starts_at": TIME, "ends_at": TIME})
@@ -1042,7 +1047,8 @@ def public_operations(s, o):
     o[("GET", "/api/v1/public/now-playing")] = op(
         "What plays now and next (no login)", dict(ok(ref("NowPlaying")), **errs(404)),
         reads=QUERY,
-        description="No login; 404 when api.public is false. Takes no query parameters.")
+        description="No login; 404 when api.public is false. Takes no query parameters. "
+                    "The embeddable player page (GET /player) reads it.")
     o[("GET", "/api/v1/public/week")] = op(
         "The shows of the 7 days from today's start in the station's zone (no login)",
         dict(ok(ref("PublicWeek")), **errs(404)), reads=QUERY,
@@ -1054,6 +1060,25 @@ def public_operations(s, o):
                 content="text/calendar"), **errs(404)),
         reads=QUERY,
         description="No login; 404 when api.public is false. Takes no query parameters.")
+    o[("GET", "/player")] = op(
+        "The embeddable player page (no login)",
+        dict(ok({"type": "string", "description": "one self-contained HTML document: "
+                 "now playing and next from GET /api/v1/public/now-playing, a play/stop "
+                 "button and a volume control for the stream it names"},
+                content="text/html", headers={
+                    "Content-Security-Policy": {
+                        "description": "inline script and style by hash only, fetches "
+                                       "from its own origin, media from the stream URLs' "
+                                       "origins, frame-ancestors * (any site may embed it)",
+                        "schema": STR},
+                    "Cache-Control": hdr("Cache-Control")}), **errs(404)),
+        params=[q("autoplay", {"type": "string", "enum": ["1"]},
+                  "1: start the stream at once when the browser allows it"),
+                q("theme", {"type": "string", "enum": ["dark", "light"]},
+                  "the colours; else the visitor's preference")],
+        description="No login; 404 when api.public is false. Embed it in an iframe. The "
+                    "page reads its query parameters itself and ignores unknown ones or "
+                    "values; the server ignores the query.")
 
 
 def generic_operation(route, res, name):
@@ -1084,7 +1109,8 @@ def generic_operation(route, res, name):
 
 
 def operation_id(method, path):
-    rest = path[len("/api/v1/"):] if path.startswith("/api/v1/") else path[len("/api/"):]
+    rest = path[len("/api/v1/"):] if path.startswith("/api/v1/") else \
+        path[len("/api/"):] if path.startswith("/api/") else path[1:]
     words = [w.strip("{}") for w in rest.replace("-", "_").replace(
         ".", "_").split("/")]
     return method.lower() + "_" + "_".join(words)
@@ -1185,7 +1211,7 @@ def main():
             o["x-onair-service"] = True
         o["operationId"] = operation_id(route["method"], path)
         o["tags"] = [path.split("/")[3].split(".")[0] if path.startswith("/api/v1/")
-                     else "libretime"]
+                     else "libretime" if path.startswith("/api/") else "public"]
         paths.setdefault(path, {})[route["method"].lower()] = o
     unused = set(custom) - used
     if unused:

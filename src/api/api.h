@@ -70,6 +70,8 @@ struct api_ctx {
 	char service_token_hash[72];	/* "" when no service credential is set */
 	bool public_enabled;		/* public (no login) endpoints are served */
 	const char *web_dir;		/* web app files from here (development); NULL: built in */
+	const char *stream_url;		/* the Icecast mount for listeners; NULL: none */
+	const char *hls_url;		/* the HLS playlist for listeners; NULL: none */
 };
 
 struct api_kv {
@@ -115,7 +117,7 @@ struct api_response {
 	bool sse;			/* a server-sent event stream of the live status */
 	struct {
 		char name[32];
-		char value[384];
+		char value[1536];	/* room for a Content-Security-Policy */
 	} headers[API_MAX_RESP_HEADERS];
 	size_t nheaders;
 };

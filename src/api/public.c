@@ -44,6 +44,10 @@
  *  GET /api/v1/public/week         the shows of the 7 days from today's start.
  *  GET /api/v1/public/shows.ics    an iCalendar (RFC 5545) feed of the instances
  *                                  from 7 days back to 8 weeks ahead.
+ *  GET /player                     the embeddable player page (player.html): now
+ *                                  playing from now-playing, whose "streams" member
+ *                                  gives the stream URLs (public.stream_url,
+ *                                  public.hls_url), so none is in the page.
  *
  * The show instances are materialised (instances_materialise) for a
  * window covering all of these at most every PUB_COVER_TTL_US per
@@ -58,6 +62,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
 
 #include "api/body.h"
 #include "common/alloc.h"
@@ -67,6 +74,8 @@
 #include "db/db.h"
 #include "station/instances.h"
 #include "station/tz.h"
+
+#include "player_html.h"
 
 #define SEC_US INT64_C(1000000)
 #define DAY_US (INT64_C(86400) * SEC_US)
@@ -1072,6 +1081,9 @@ void public_now_playing(struct api_request *req, struct api_response *res)
 	json_object_set_new(jnext, "item", own_item(&it[NEXT]));
 	json_object_set_new(doc, "now", jnow);
 	json_object_set_new(doc, "next", jnext);
+	json_object_set_new(doc, "streams", json_pack("{s:o, s:o}",
+						      "icecast", jstr(req->ctx->stream_url),
+						      "hls", jstr(req->ctx->hls_url)));
 	api_response_json(res, 200, doc);
 out:
 	shows_release(&cur);
@@ -1274,4 +1286,113 @@ void public_shows_ics(struct api_request *req, struct api_response *res)
 	}
 	api_response_text(res, 200, "text/calendar; charset=utf-8", b.data, b.len);
 	buf_release(&b);
+}
+
+/* ------------------------------------------------------------ the player page */
+
+/* The Content-Security-Policy hash sources of the page's one <script> and
+ * one <style> element (each tag at the start of a line): "'sha256-<base64>'",
+ * or "'none'" when the page has no such element. Made once. */
+static char player_script_hash[64], player_style_hash[64];
+static pthread_once_t player_hash_once = PTHREAD_ONCE_INIT;
+
+/* Hash the text between open and close in the page into out. */
+static void player_hash(const char *open, const char *close, char *out, size_t size)
+{
+	const char *a = strstr(player_html, open);
+	const char *b = a ? strstr(a + strlen(open), close) : NULL;
+	if (!b) {
+		snprintf(out, size, "'none'");
+		return;
+	}
+	a += strlen(open);
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+					  sodium_base64_VARIANT_ORIGINAL)];
+	crypto_hash_sha256(digest, (const unsigned char *)a, (unsigned long long)(b - a));
+	sodium_bin2base64(b64, sizeof(b64), digest, sizeof(digest),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, size, "'sha256-%s'", b64);
+}
+
+static void player_hashes(void)
+{
+	player_hash("\n<script>", "</script>", player_script_hash, sizeof(player_script_hash));
+	player_hash("\n<style>", "</style>", player_style_hash, sizeof(player_style_hash));
+}
+
+/* The length of the scheme and authority of an http(s) URL ("https://host:8000"),
+ * 0 when it has none. */
+static size_t url_origin_len(const char *url)
+{
+	size_t skip;
+	if (strncasecmp(url, "http://", 7) == 0)
+		skip = 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		skip = 8;
+	else
+		return 0;
+	size_t n = strcspn(url + skip, "/?#");
+	return n ? skip + n : 0;
+}
+
+int public_url_check(const char *url)
+{
+	size_t len = strlen(url), origin = url_origin_len(url);
+	if (len > PUBLIC_URL_MAX || origin == 0)
+		return -EINVAL;
+	size_t host = url[4] == ':' ? 7 : 8;
+	if (url[host] == ':')
+		return -EINVAL;		/* a port and no host */
+	for (size_t i = host; i < origin; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (!isalnum(c) && !strchr(".-:[]", c))
+			return -EINVAL;	/* user part, percent-escape or not ASCII */
+	}
+	for (size_t i = origin; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("\"'<>\\`{}|^", c))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The origin of url ("https://host:8000", lower case) into out; "" when url is
+ * NULL or has none. */
+static void url_origin(const char *url, char out[PUBLIC_URL_MAX + 1])
+{
+	size_t n = url ? url_origin_len(url) : 0;
+	if (n > PUBLIC_URL_MAX)
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)url[i]);
+	out[n] = '\0';
+}
+
+/* GET /player: the page, whatever the query (the page reads it). */
+void public_player(struct api_request *req, struct api_response *res)
+{
+	pthread_once(&player_hash_once, player_hashes);
+	char ice[PUBLIC_URL_MAX + 1], hls[PUBLIC_URL_MAX + 1];
+	url_origin(req->ctx->stream_url, ice);
+	url_origin(req->ctx->hls_url, hls);
+	if (strcmp(ice, hls) == 0)
+		hls[0] = '\0';
+	char media[2 * PUBLIC_URL_MAX + 32];
+	snprintf(media, sizeof(media), "media-src%s%s%s%s%s", ice[0] ? " " : "", ice,
+		 hls[0] ? " " : "", hls, ice[0] || hls[0] ? "" : " 'none'");
+	char csp[sizeof(res->headers[0].value)];
+	int n = snprintf(csp, sizeof(csp),
+			 "default-src 'none'; script-src %s; style-src %s; connect-src 'self'; "
+			 "%s; img-src data:; frame-ancestors *; base-uri 'none'; "
+			 "form-action 'none'", player_script_hash, player_style_hash,
+			 media);
+	if (n < 0 || (size_t)n >= sizeof(csp)) {
+		problem(res, 500, "the player's Content-Security-Policy is too long");
+		return;
+	}
+	api_response_text(res, 200, "text/html; charset=utf-8", player_html, PLAYER_HTML_LEN);
+	api_response_header(res, "Content-Security-Policy", csp);
+	api_response_header(res, "Cache-Control", "public, max-age=300");
+	api_response_header(res, "Referrer-Policy", "no-referrer");
 }

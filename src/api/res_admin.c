@@ -351,7 +351,8 @@ void as_run_list(struct api_request *req, struct api_response *res)
 	if (csv && !api_query(req, "limit"))
 		limit = 100000;
 	struct db_rows *rows;
-	int r = db_query(req->db, AS_RUN_SQL, DB_PARAMS(DB_I(from), DB_I(to), DB_I(limit), DB_I(offset)), &rows);
+	int r = db_query(req->db, AS_RUN_SQL,
+			 DB_PARAMS(DB_I(from), DB_I(to), DB_I(limit), DB_I(offset)), &rows);
 	if (r < 0) {
 		problem_errno(res, r, "the as-run log", NULL);
 		return;

@@ -92,6 +92,16 @@ void public_week_info(struct api_request *req, struct api_response *res);
 void public_now_playing(struct api_request *req, struct api_response *res);
 void public_week(struct api_request *req, struct api_response *res);
 void public_shows_ics(struct api_request *req, struct api_response *res);
+/* GET /player: the embeddable player page (player.html, built in), with a
+ * Content-Security-Policy that lets any site frame it, lets it fetch from its
+ * own origin only and play from the origins of the configured stream URLs. */
+void public_player(struct api_request *req, struct api_response *res);
+/* Longest public stream URL accepted (public.stream_url, public.hls_url). */
+#define PUBLIC_URL_MAX 512
+/* Whether url can be a public stream URL: an absolute http or https URL of
+ * at most PUBLIC_URL_MAX bytes with an ASCII host[:port] (no user part) and
+ * no space, control, quote, backslash or angle bracket. 0 or -EINVAL. */
+int public_url_check(const char *url);
 /* Forget when the public endpoints last made the show instances (after a change). */
 void public_cache_invalidate(void);
 

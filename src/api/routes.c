@@ -36,6 +36,7 @@ static const struct api_route routes[] = {
 	  NULL },
 	{ "GET", V1 "/public/week", public_week, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
 	{ "GET", V1 "/public/shows.ics", public_shows_ics, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
+	{ "GET", "/player", public_player, ROLE_NONE, ROUTE_PUBLIC, NULL, NULL },
 
 	{ "POST", V1 "/auth/login", auth_login, ROLE_NONE, ROUTE_NO_CSRF, NULL, NULL },
 	{ "POST", V1 "/auth/logout", auth_logout, G, 0, NULL, NULL },

@@ -19,6 +19,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "api/throttle.h"
+#include "common/cli.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/runtime.h"
@@ -72,6 +73,18 @@ int api_command(const struct config *cfg)
 		log_error(ROLE, "an api.* setting is not valid (see onair config)");
 		return EXIT_FAILURE;
 	}
+	const char *urls[] = { "public.stream_url", "public.hls_url" };
+	const char *url_values[2];
+	for (int i = 0; i < 2; i++) {
+		const char *u = config_get(cfg, urls[i]);
+		url_values[i] = u && *u ? u : NULL;
+		if (url_values[i] && public_url_check(url_values[i]) < 0) {
+			log_error(ROLE, "%s is not an http:// or https:// URL a browser can play "
+				  "(at most %d characters, an ASCII host, no user part, no spaces "
+				  "or quotes): %s", urls[i], PUBLIC_URL_MAX, url_values[i]);
+			return EXIT_USAGE;
+		}
+	}
 	/* Responses of a few hundred KiB are built and freed all the time:
 	 * keep the heap instead of giving it back (and faulting it in again)
 	 * on every request. Measured: a schedule window read in half the time. */
@@ -91,6 +104,8 @@ int api_command(const struct config *cfg)
 		.cookie_secure = secure,
 		.public_enabled = public_on,
 		.web_dir = config_get(cfg, "api.web_dir"),
+		.stream_url = url_values[0],
+		.hls_url = url_values[1],
 	};
 	const char *token = config_get(cfg, "api.playout_token");
 	if (token && *token)

@@ -8,7 +8,7 @@
 
 #include "common/config.h"
 
-/* The api.* settings, for the command's settings table. */
+/* The api.* and public.* settings, for the command's settings table. */
 #define API_CMD_KEYS \
 	{ "api.threads", "4", "threads serving requests (each with a database connection)" }, \
 	{ "api.max_upload_mb", "1024", "largest uploaded file, in MiB" }, \
@@ -17,11 +17,14 @@
 	{ "api.playout_token", NULL, "service credential playout sends to download media" }, \
 	{ "api.public", "true", "serve the public endpoints (no login)" }, \
 	{ "api.login_attempts", "5", "failed logins per account or address before a lock" }, \
-	{ "api.web_dir", NULL, "serve the web app's files from this directory (src/web), not the built-in copy" }
+	{ "api.web_dir", NULL, "serve the web app from this directory, not the built-in copy" }, \
+	{ "public.stream_url", NULL, "the Icecast mount URL listeners reach (the player page)" }, \
+	{ "public.hls_url", NULL, "the HLS playlist URL listeners reach (the player page)" }
 
 /* Run the web API until SIGTERM or SIGINT: migrate the database, open
  * the media store, connect to the queue (work that needs it answers 503
- * while it is down), listen on api.listen. An exit status. */
+ * while it is down), listen on api.listen. An exit status: EXIT_USAGE when
+ * public.stream_url or public.hls_url is not a valid URL (public_url_check). */
 int api_command(const struct config *cfg);
 
 /* Print the route table (method, path, weakest role) to stdout: for the

@@ -4,11 +4,13 @@ sqlite or postgres): LibreTime's live-info, live-info-v2 and week-info
 checked member by member against the shapes of LibreTime's legacy API,
 our now-playing and week documents, the iCalendar feed parsed with
 libical (tests/tools/ics_check) and checked by hand (CRLF, folding at 75
-octets on character boundaries, escaping), and 404 for all of them with
-ONAIR_API_PUBLIC=false."""
+octets on character boundaries, escaping), the player page's headers and
+the stream URLs (public.stream_url, public.hls_url: refused when invalid),
+and 404 for all of them with ONAIR_API_PUBLIC=false."""
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -386,8 +388,26 @@ def main():
                np["next"]["item"]["show_name"] == SHOW_NAME and
                np["next"]["item"]["starts_at"] == items[2]["starts_at"],
                "now-playing: the next show and the file next", np.get("next"))
+        tap.ok(np.get("streams") == {"icecast": None, "hls": None},
+               "now-playing: no stream URLs when none is set", np.get("streams"))
         r = anon.get(V1 + "/public/now-playing?x=1")
         tap.ok(is_problem(r, 400, "x"), "now-playing takes no query parameters", r)
+
+        # ---------------------------------------------------- the player page
+        r = anon.get("/player?autoplay=1&theme=dark&unknown=x")
+        csp = r.header("Content-Security-Policy") or ""
+        tap.ok(r.status == 200 and r.header("Content-Type") == "text/html; charset=utf-8" and
+               b"<audio" in r.body and b"api/v1/public/now-playing" in r.body,
+               "/player is an HTML page (any query)", r)
+        tap.ok("default-src 'none'" in csp and "frame-ancestors *" in csp and
+               "connect-src 'self'" in csp and "media-src 'none'" in csp and
+               "'unsafe-inline'" not in csp and r.header("X-Frame-Options") is None,
+               "/player: a strict CSP that any site may frame (no stream: no media)", csp)
+        tap.ok((r.header("Cache-Control") or "").startswith("public, max-age="),
+               "/player may be cached", r.header("Cache-Control"))
+        urls = re.findall(rb"https?://[^\s\"'<>]*", r.body)
+        tap.ok(urls == [b"https://radio.example/player"],
+               "/player names no absolute URL but the example in its comment", urls)
 
         r = anon.get(V1 + "/public/week")
         wk = r.json or {}
@@ -439,12 +459,33 @@ def main():
                [ln for ln in r.body.split(b"\r\n") if ln.startswith(b"UID:")],
                "UIDs are stable")
 
+        # ---------------------------------------------------- stream URLs
+        api.stop_api()
+        for key, bad in (("ONAIR_PUBLIC_STREAM_URL", "ftp://radio.example/live.mp3"),
+                         ("ONAIR_PUBLIC_HLS_URL", "https://user@radio.example/x.m3u8"),
+                         ("ONAIR_PUBLIC_STREAM_URL", "https://radio.example/a b")):
+            p = subprocess.run([ONAIR, "api"], env=dict(api.env, **{key: bad}),
+                               capture_output=True, text=True, timeout=30)
+            tap.ok(p.returncode == 2 and key[6:].lower().replace("_", ".", 1) in p.stderr,
+                   "onair api refuses to start with %s=%s" % (key, bad), p.stderr[-600:])
+        api.env["ONAIR_PUBLIC_STREAM_URL"] = "http://127.0.0.1:8000/live.mp3"
+        api.env["ONAIR_PUBLIC_HLS_URL"] = "https://CDN.example.org:8443/hls/live.m3u8"
+        api.start()
+        np = anon.get(V1 + "/public/now-playing").json or {}
+        tap.ok(np.get("streams") == {"icecast": "http://127.0.0.1:8000/live.mp3",
+                                     "hls": "https://CDN.example.org:8443/hls/live.m3u8"},
+               "now-playing: the configured stream URLs", np.get("streams"))
+        csp = anon.get("/player").header("Content-Security-Policy") or ""
+        tap.ok("media-src http://127.0.0.1:8000 https://cdn.example.org:8443;" in csp,
+               "/player: media only from the streams' origins", csp)
+
         # ---------------------------------------------------- switched off
         api.stop_api()
         api.env["ONAIR_API_PUBLIC"] = "false"
         api.start()
         for p in ("/api/live-info", "/api/live-info-v2", "/api/week-info", "/api/week-info/",
-                  V1 + "/public/now-playing", V1 + "/public/week", V1 + "/public/shows.ics"):
+                  V1 + "/public/now-playing", V1 + "/public/week", V1 + "/public/shows.ics",
+                  "/player"):
             r = anon.get(p)
             tap.ok(is_problem(r, 404), "with ONAIR_API_PUBLIC=false %s is 404" % p, r)
         r = admin.get(V1 + "/public/week")

@@ -436,9 +436,11 @@ class Station:
         return "nats://127.0.0.1:%d" % self.nats_port
 
     # --- Icecast
-    def start_icecast(self, name="main"):
+    def start_icecast(self, name="main", cors=False):
         """An Icecast server. Servers with other names let several playout
-        instances feed the same mounts (start_playout(icecast=name))."""
+        instances feed the same mounts (start_playout(icecast=name)). With
+        cors, every answer carries Access-Control-Allow-Origin: * (Icecast
+        2.4 sends none of its own), so a web page may analyse the stream."""
         port = free_port()
         d = os.path.join(self.dir, "icecast" if name == "main" else "icecast-" + name)
         os.makedirs(os.path.join(d, "log"), exist_ok=True)
@@ -446,7 +448,7 @@ class Station:
         with open(conf, "w") as f:
             f.write("""<icecast>
   <limits><clients>100</clients><sources>20</sources><burst-on-connect>0</burst-on-connect>
-    <source-timeout>10</source-timeout></limits>
+    <source-timeout>10</source-timeout></limits>%s
   <authentication><source-password>e2e-source</source-password>
     <admin-user>admin</admin-user><admin-password>e2e-admin</admin-password></authentication>
   <hostname>127.0.0.1</hostname>
@@ -455,7 +457,8 @@ class Station:
     <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
   <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
 </icecast>
-""" % (port, d))
+""" % ("\n  <http-headers><header name=\"Access-Control-Allow-Origin\" value=\"*\" />"
+       "</http-headers>" if cors else "", port, d))
         user = None
         if os.geteuid() == 0:
             user = "icecast2"
