@@ -197,14 +197,13 @@ onair is on air (state and logs in $state).
                      (the demo show runs all day from its autoplaylist;
                       the database is $state/onair.db)
 
-  Web API:           http://127.0.0.1:$api_port/api/v1  (docs: /api/v1/openapi.json)
-                     log in as admin / $admin_password, e.g.
-                     curl -c jar -H 'Content-Type: application/json' \\
-                       -d '{"name":"admin","password":"$admin_password"}' \\
-                       http://127.0.0.1:$api_port/api/v1/auth/login
+  Web API:           http://127.0.0.1:$api_port/api/v1  (docs: /api/v1/openapi.json;
+                     scripts: make an API token under Account in the web app)
 
-  Not yet available: the web app (see README, "Status").
-Press Ctrl-C to stop.
+  (Ctrl-C stops the station.)
+
+  Web app:           http://127.0.0.1:$api_port/
+  Log in as:         admin / $admin_password
 
 MSG
 # Stop everything when any part dies.
