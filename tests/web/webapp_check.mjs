@@ -226,6 +226,9 @@ async function run() {
       error: a.error && a.error.message };
   });
   check(playing, "the public page plays the stream (and names " + T + ")", state);
+  const week = pub.getByRole("region", { name: "This week" });
+  check(await week.getByText("Web Show").first().isVisible().catch(() => false),
+    "the public page lists the week's shows", await week.innerText().catch(() => ""));
   shots.push(await shot(pub, "player"));
   note("screenshots: " + shots.join(" "));
 }
