@@ -212,7 +212,7 @@ export function dataTable(columns, opts) {
   });
   const colMenu = h("details", { class: "columns" }, h("summary", {}, "Columns"),
     columns.map((c) => {
-      const f = field({ name: "col-" + c.key, label: c.label, type: "checkbox",
+      const f = field({ name: "col-" + c.key, label: c.label + " column", type: "checkbox",
         value: shown.has(c.key) });
       f.input.addEventListener("change", () => {
         if (f.input.checked) shown.add(c.key);
