@@ -96,6 +96,10 @@ static const struct field file_fields[] = {
 	FLD("replaygain_db", FT_REAL, FF_RO),
 	FINT("cue_in_us", FF_NULL, 0, INT64_MAX),
 	FINT("cue_out_us", FF_NULL, 0, INT64_MAX),
+	/* Fades of the file, for items without their own (at most 30 s, as the
+	 * station's defaults). */
+	FINT("fade_in_us", FF_NULL, 0, 30000000),
+	FINT("fade_out_us", FF_NULL, 0, 30000000),
 	FLD("last_played_at", FT_TIME, FF_RO | FF_SORT),
 	FLD("play_count", FT_INT, FF_RO | FF_SORT),
 	FLD("published_at", FT_TIME, FF_NULL | FF_SORT),

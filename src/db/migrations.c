@@ -16,6 +16,7 @@
 #include "db/schema_v2.sql.h"
 #include "db/schema_v3.sql.h"
 #include "db/schema_v4.sql.h"
+#include "db/schema_v5.sql.h"
 
 /* Key of the PostgreSQL advisory lock held while migrating ("onair" and 1). */
 #define MIGRATE_LOCK_KEY INT64_C(0x6f6e616972000001)
@@ -25,6 +26,7 @@ static const struct db_migration migrations[] = {
 	{ 2, "scheduling rules", schema_v2 },
 	{ 3, "worker: podcasts, feed, imports", schema_v3 },
 	{ 4, "as-run log and playout events", schema_v4 },
+	{ 5, "fades of library files", schema_v5 },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

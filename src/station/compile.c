@@ -207,7 +207,7 @@ enum {
 	I_POSITION, I_INSTANCE, I_SHOW, I_INST_END, I_SHOW_NAME,
 	I_FILE, /* id, content_hash, size, mime, duration_us, import_status */
 	I_FILE_CUE_IN = I_FILE + 6, I_FILE_CUE_OUT, I_TITLE, I_ARTIST, I_ALBUM, I_LOUDNESS,
-	I_PEAK, I_URL, I_WS_NAME,
+	I_PEAK, I_URL, I_WS_NAME, I_FILE_FADE_IN, I_FILE_FADE_OUT,
 };
 
 static int compile_items(struct compiler *c)
@@ -222,7 +222,8 @@ static int compile_items(struct compiler *c)
 			 " si.gain_db, si.position, i.id, i.show_id, i.ends_at, s.name,"
 			 " f.id, f.content_hash, f.size, f.mime, f.duration_us, f.import_status,"
 			 " f.cue_in_us, f.cue_out_us, f.title, f.artist, f.album,"
-			 " f.loudness_lufs, f.true_peak_dbtp, w.url, w.name"
+			 " f.loudness_lufs, f.true_peak_dbtp, w.url, w.name, f.fade_in_us,"
+			 " f.fade_out_us"
 			 " FROM show_instances i"
 			 " JOIN shows s ON s.id = i.show_id"
 			 " JOIN schedule_items si ON si.instance_id = i.id"
@@ -299,10 +300,13 @@ static int compile_items(struct compiler *c)
 		} else {
 			it.kind = PROTO_ITEM_SILENCE;
 		}
-		it.fade_in = !db_col_is_null(rows, I_FADE_IN) ? db_col_int(rows, I_FADE_IN)
-							     : st->default_fade_in_us;
-		it.fade_out = !db_col_is_null(rows, I_FADE_OUT) ? db_col_int(rows, I_FADE_OUT)
-							       : st->default_fade_out_us;
+		/* Fades: the item's own, else its file's, else the station's. */
+		it.fade_in = !db_col_is_null(rows, I_FADE_IN)	   ? db_col_int(rows, I_FADE_IN)
+			     : !db_col_is_null(rows, I_FILE_FADE_IN) ? db_col_int(rows, I_FILE_FADE_IN)
+								     : st->default_fade_in_us;
+		it.fade_out = !db_col_is_null(rows, I_FADE_OUT)	     ? db_col_int(rows, I_FADE_OUT)
+			      : !db_col_is_null(rows, I_FILE_FADE_OUT) ? db_col_int(rows, I_FILE_FADE_OUT)
+								       : st->default_fade_out_us;
 		if (it.kind == PROTO_ITEM_LIVE || it.kind == PROTO_ITEM_SILENCE)
 			it.fade_in = it.fade_out = 0;
 		int64_t intended = 0;

@@ -111,6 +111,16 @@ def main():
         tap.ok(r.status == 200 and r.json is not None, "the waveform of the analysed file", r)
         r = host.get(V1 + "/files/%d/waveform" % bad_id)
         tap.ok(is_problem(r, 404), "no waveform for the failed one", r)
+        r = admin.patch(V1 + "/files/%d" % fid, {"fade_in_us": 500000, "fade_out_us": 1000000})
+        tap.ok(r.status == 200 and r.json["fade_in_us"] == 500000 and
+               r.json["fade_out_us"] == 1000000, "the file's fades are set", r)
+        r = admin.patch(V1 + "/files/%d" % fid, {"fade_in_us": 31000000, "fade_out_us": -1})
+        fields = sorted(e["field"] for e in (r.json or {}).get("errors", []))
+        tap.ok(is_problem(r, 422) and fields == ["fade_in_us", "fade_out_us"],
+               "fades over 30 s or negative are refused, each named", r)
+        r = admin.patch(V1 + "/files/%d" % fid, {"fade_in_us": None})
+        tap.ok(r.status == 200 and r.json["fade_in_us"] is None and
+               r.json["fade_out_us"] == 1000000, "a fade set back to none (the default)", r)
         r = host.post(V1 + "/files/%d/analyze" % fid)
         tap.ok(is_problem(r, 403), "a host cannot re-run analyses", r)
         r = admin.post(V1 + "/files/%d/analyze" % fid)

@@ -190,6 +190,13 @@ static void test_back_to_back_with_defaults(void **state)
 	/* Item 2 declares its own fades. */
 	fixture_exec(db, "UPDATE schedule_items SET fade_in_us = 0, fade_out_us = $1 WHERE id = $2",
 		     DB_PARAMS(DB_I(3 * S), DB_I(i2)));
+	/* File One fades in over 2 s (set on its waveform): item 1, without
+	 * fades of its own, takes that and the station's fade out. File Two's
+	 * fades give way to item 2's own. */
+	fixture_exec(db, "UPDATE files SET fade_in_us = $1 WHERE id = $2",
+		     DB_PARAMS(DB_I(2 * S), DB_I(f1)));
+	fixture_exec(db, "UPDATE files SET fade_in_us = $1, fade_out_us = $1 WHERE id = $2",
+		     DB_PARAMS(DB_I(4 * S), DB_I(f2)));
 
 	struct proto_snapshot s;
 	struct compile_report rep;
@@ -203,7 +210,7 @@ static void test_back_to_back_with_defaults(void **state)
 	assert_true(a->start == T0 && a->end == T0 + 3 * MIN);
 	assert_true(a->crossfade == 0);
 	assert_true(b->crossfade == 2 * S);
-	assert_true(a->fade_in == S / 2 && a->fade_out == S);
+	assert_true(a->fade_in == 2 * S && a->fade_out == S);
 	assert_true(b->fade_in == 0 && b->fade_out == 3 * S);
 	assert_true(a->cue_in == 0 && a->cue_out == 3 * MIN);
 	assert_string_equal(a->meta.title, "One");

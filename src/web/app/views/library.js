@@ -333,11 +333,13 @@ function editDialog(f, types, onSaved) {
 
 // ---- Waveform and cue points ------------------------------------------
 
+const FADE_MAX = 30e6; // the API's bound on a file's fades
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name)
   .trim();
 
 // Draw min/max buckets over the width, the cued-out parts shaded, the two
-// cue handles and the play head. All times in microseconds.
+// cue handles (top), the fade ramps with their handles (bottom) and the
+// play head. All times in microseconds.
 function drawWave(canvas, wave, s) {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
@@ -383,6 +385,26 @@ function drawWave(canvas, wave, s) {
   };
   handle(s.cueIn, "in", false);
   handle(s.cueOut, "out", true);
+  // Fades: a ramp from silence at the cue point to full level.
+  const fi = X(Math.min(s.cueOut, s.cueIn + (s.fadeIn || 0)));
+  const fo = X(Math.max(s.cueIn, s.cueOut - (s.fadeOut || 0)));
+  g.strokeStyle = cssVar("--ok") || "#1f7a3a";
+  g.lineWidth = 2 * dpr;
+  g.beginPath();
+  g.moveTo(X(s.cueIn), hgt);
+  g.lineTo(fi, 0);
+  g.moveTo(fo, 0);
+  g.lineTo(X(s.cueOut), hgt);
+  g.stroke();
+  const fadeHandle = (x, label, right) => {
+    const tw = 40 * dpr;
+    g.fillStyle = cssVar("--ok") || "#1f7a3a";
+    g.fillRect(right ? x - tw : x, hgt - 16 * dpr, tw, 16 * dpr);
+    g.fillStyle = cssVar("--card") || "#fff";
+    g.fillText(label, (right ? x - tw : x) + 3 * dpr, hgt - 4 * dpr);
+  };
+  fadeHandle(fi, "fade in", false);
+  fadeHandle(fo, "fade out", true);
   if (s.playhead !== null) {
     g.fillStyle = cssVar("--bad") || "#b3261e";
     g.fillRect(Math.round(X(s.playhead)), 0, dpr, hgt);
@@ -401,7 +423,7 @@ async function waveformDialog(f, editable, onSaved) {
   }
   const duration = f.duration_us || 1;
   const s = { duration, cueIn: f.cue_in_us ?? 0, cueOut: f.cue_out_us ?? duration,
-    playhead: null };
+    fadeIn: f.fade_in_us ?? null, fadeOut: f.fade_out_us ?? null, playhead: null };
   const canvas = h("canvas", { class: "wave", role: "img" });
   const audio = h("audio", { controls: true, preload: "none", src: contentUrl(f.id),
     "aria-label": "Preview of " + titleOf(f) });
@@ -411,24 +433,34 @@ async function waveformDialog(f, editable, onSaved) {
       max: secs(duration), value: secs(s.cueIn) },
     { name: "cue_out_us", label: "Cue out (seconds)", type: "number", step: "0.01", min: 0,
       max: secs(duration), value: secs(s.cueOut) },
-  ], "Save cue points", async (v) => {
-    const body = { cue_in_us: v.cue_in_us === null ? null : Math.round(v.cue_in_us * 1e6),
-      cue_out_us: v.cue_out_us === null ? null : Math.round(v.cue_out_us * 1e6) };
+    { name: "fade_in_us", label: "Fade in (seconds; empty: the station's default)",
+      type: "number", step: "0.1", min: 0, max: 30,
+      value: s.fadeIn === null ? "" : secs(s.fadeIn) },
+    { name: "fade_out_us", label: "Fade out (seconds; empty: the station's default)",
+      type: "number", step: "0.1", min: 0, max: 30,
+      value: s.fadeOut === null ? "" : secs(s.fadeOut) },
+  ], "Save cue points and fades", async (v) => {
+    const us = (x) => (x === null ? null : Math.round(x * 1e6));
+    const body = { cue_in_us: us(v.cue_in_us), cue_out_us: us(v.cue_out_us),
+      fade_in_us: us(v.fade_in_us), fade_out_us: us(v.fade_out_us) };
     await patch("/files/" + f.id, body);
-    toast("Cue points saved.");
-    announce("Cue points saved");
+    toast("Cue points and fades saved.");
+    announce("Cue points and fades saved");
     onSaved();
   });
   const inIn = el.inputs.cue_in_us;
   const inOut = el.inputs.cue_out_us;
+  const inFi = el.inputs.fade_in_us;
+  const inFo = el.inputs.fade_out_us;
   if (!editable) {
-    inIn.disabled = true;
-    inOut.disabled = true;
+    for (const i of [inIn, inOut, inFi, inFo]) i.disabled = true;
     el.querySelector("button[type=submit]").remove();
   }
   const redraw = () => {
     canvas.setAttribute("aria-label", `Waveform of ${titleOf(f)}: cue in at ${secs(s.cueIn)} s,` +
-      ` cue out at ${secs(s.cueOut)} s of ${secs(duration)} s`);
+      ` cue out at ${secs(s.cueOut)} s of ${secs(duration)} s, fade in ` +
+      (s.fadeIn === null ? "default" : secs(s.fadeIn) + " s") + ", fade out " +
+      (s.fadeOut === null ? "default" : secs(s.fadeOut) + " s"));
     drawWave(canvas, wave, s);
   };
   const clamp = (us, lo, hi) => Math.min(hi, Math.max(lo, Math.round(us)));
@@ -436,10 +468,11 @@ async function waveformDialog(f, editable, onSaved) {
   const fromInputs = () => {
     if (inIn.value !== "") s.cueIn = clamp(inIn.value * 1e6, 0, duration);
     if (inOut.value !== "") s.cueOut = clamp(inOut.value * 1e6, 0, duration);
+    s.fadeIn = inFi.value === "" ? null : clamp(inFi.value * 1e6, 0, FADE_MAX);
+    s.fadeOut = inFo.value === "" ? null : clamp(inFo.value * 1e6, 0, FADE_MAX);
     redraw();
   };
-  inIn.addEventListener("input", fromInputs);
-  inOut.addEventListener("input", fromInputs);
+  for (const i of [inIn, inOut, inFi, inFo]) i.addEventListener("input", fromInputs);
 
   // Dragging: a press near a handle moves it; elsewhere it seeks the preview.
   let dragging = null;
@@ -447,9 +480,15 @@ async function waveformDialog(f, editable, onSaved) {
     const r = canvas.getBoundingClientRect();
     return clamp((ev.clientX - r.left) / r.width * duration, 0, duration);
   };
+  // The cue handles are in the upper half, the fade handles in the lower.
   const near = (ev) => {
     const r = canvas.getBoundingClientRect();
     const px = (us) => r.left + us / duration * r.width;
+    if (ev.clientY > r.top + r.height / 2) {
+      const dFi = Math.abs(ev.clientX - px(s.cueIn + (s.fadeIn || 0)));
+      const dFo = Math.abs(ev.clientX - px(s.cueOut - (s.fadeOut || 0)));
+      if (Math.min(dFi, dFo) <= 14) return dFi <= dFo ? "fade in" : "fade out";
+    }
     const dIn = Math.abs(ev.clientX - px(s.cueIn));
     const dOut = Math.abs(ev.clientX - px(s.cueOut));
     if (Math.min(dIn, dOut) > 12) return null;
@@ -476,15 +515,26 @@ async function waveformDialog(f, editable, onSaved) {
     if (dragging === "in") {
       s.cueIn = Math.min(us, s.cueOut);
       inIn.value = secs(s.cueIn);
-    } else {
+    } else if (dragging === "out") {
       s.cueOut = Math.max(us, s.cueIn);
       inOut.value = secs(s.cueOut);
+    } else if (dragging === "fade in") {
+      s.fadeIn = clamp(us - s.cueIn, 0, Math.min(FADE_MAX, s.cueOut - s.cueIn));
+      inFi.value = (s.fadeIn / 1e6).toFixed(1);
+    } else {
+      s.fadeOut = clamp(s.cueOut - us, 0, Math.min(FADE_MAX, s.cueOut - s.cueIn));
+      inFo.value = (s.fadeOut / 1e6).toFixed(1);
     }
     redraw();
   });
   const endDrag = () => {
-    if (dragging) announce("Cue " + dragging + " at " + secs(dragging === "in" ? s.cueIn
-      : s.cueOut) + " seconds");
+    if (dragging === "in" || dragging === "out") {
+      announce("Cue " + dragging + " at " + secs(dragging === "in" ? s.cueIn : s.cueOut) +
+        " seconds");
+    } else if (dragging) {
+      announce(dragging + " " + secs(dragging === "fade in" ? s.fadeIn : s.fadeOut) +
+        " seconds");
+    }
     dragging = null;
   };
   canvas.addEventListener("pointerup", endDrag);
@@ -495,6 +545,11 @@ async function waveformDialog(f, editable, onSaved) {
   const tick = () => {
     s.playhead = audio.currentTime * 1e6;
     if (s.playhead >= s.cueOut && !audio.paused) audio.pause();
+    // The preview is heard with the file's fades (the station's default
+    // fades are not known here).
+    const up = s.fadeIn ? (s.playhead - s.cueIn) / s.fadeIn : 1;
+    const down = s.fadeOut ? (s.cueOut - s.playhead) / s.fadeOut : 1;
+    audio.volume = Math.max(0, Math.min(1, up, down));
     redraw();
     raf = audio.paused ? 0 : requestAnimationFrame(tick);
   };
@@ -525,8 +580,9 @@ async function waveformDialog(f, editable, onSaved) {
       "Cue out at play head") : null);
   const ro = new ResizeObserver(redraw);
   const closed = dialog("Waveform of " + titleOf(f), h("div", { class: "wave-box" }, canvas,
-    h("p", { class: "help" }, editable ? "Drag the “in” and “out” handles, or type the times " +
-      "below. Click elsewhere on the waveform to move the play head." : "Click the waveform " +
+    h("p", { class: "help" }, editable ? "Drag the “in” and “out” handles (top) and the fade " +
+      "handles (bottom), or type the times below. Click elsewhere on the waveform to move " +
+      "the play head." : "Click the waveform " +
       "to move the play head."), audio, tools, el));
   ro.observe(canvas);
   redraw();
