@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the screens: element building, messages for
 // screen readers, forms that show each member's error, a server-paged
 // table, dialogs.
-import { ApiError } from "./api.js";
+import { ApiError, get } from "./api.js";
 
 // h("button", {class: "x", onclick: f}, "text", child...) -> element.
 export function h(tag, attrs, ...children) {
@@ -293,4 +293,23 @@ export function dataTable(columns, opts) {
 export function pageHead(title, ...actions) {
   return h("div", { class: "page-head" }, h("h1", {}, title),
     h("div", { class: "actions" }, actions));
+}
+
+// A text for screen readers only (e.g. which row a button acts on).
+export const sr = (text) => h("span", { class: "visually-hidden" }, " " + text);
+
+// Owner ids to names: program managers may list users; others know
+// themselves ("You") and see the others' ids.
+export async function ownerNames(ctx) {
+  const names = new Map();
+  if (ctx.roleAtLeast("program_manager")) {
+    try {
+      const r = await get("/users", { limit: 500 });
+      for (const u of r.items) names.set(u.id, u.display_name || u.name);
+    } catch (e) {
+      // Ids stand in for names.
+    }
+  }
+  return (id) => (id === null || id === undefined ? "—" : id === ctx.user.id ? "You"
+    : names.get(id) || "User " + id);
 }

@@ -7,8 +7,8 @@
 // program managers any.
 import { ApiError, del, fmtDuration, fmtTime, get, patch, post, put } from "../api.js";
 import {
-  announce, clear, confirmAction, dataTable, dialog, errorText, form, h, nextId, pageHead,
-  toast,
+  announce, clear, confirmAction, dataTable, dialog, errorText, form, h, nextId,
+  ownerNames, pageHead, sr, toast
 } from "../ui.js";
 
 const KIND_LABEL = { file: "Track", smart_block: "Smart block", webstream: "Webstream" };
@@ -33,23 +33,7 @@ const OPTIONS = [
 ];
 const MEMBERS = OPTIONS.map(([m]) => m);
 
-const sr = (text) => h("span", { class: "visually-hidden" }, " " + text);
 const secs = (us) => (us === null || us === undefined ? "" : String(us / 1e6));
-
-// Owner ids to names: program managers may list users; others know themselves.
-async function ownerNames(ctx) {
-  const names = new Map();
-  if (ctx.roleAtLeast("program_manager")) {
-    try {
-      const r = await get("/users", { limit: 500 });
-      for (const u of r.items) names.set(u.id, u.display_name || u.name);
-    } catch (e) {
-      // Ids stand in for names.
-    }
-  }
-  return (id) => (id === null || id === undefined ? "—" : id === ctx.user.id ? "You"
-    : names.get(id) || "User " + id);
-}
 
 export default async function playlists(main, ctx) {
   if (ctx.params.id) return editor(main, ctx, ctx.params.id);

@@ -6,8 +6,8 @@
 // blocks, program managers any.
 import { ApiError, del, fmtDuration, fmtTime, get, patch, post, put } from "../api.js";
 import {
-  announce, clear, confirmAction, dataTable, dialog, errorText, form, h, nextId, pageHead,
-  toast,
+  announce, clear, confirmAction, dataTable, dialog, errorText, form, h, nextId,
+  ownerNames, pageHead, sr, toast
 } from "../ui.js";
 
 // The fields a criterion may use and their types, as src/station/smartblock.c
@@ -40,7 +40,6 @@ const DATE_LABEL = { greater: "after", less: "before" };
 const SORTS = [["random", "Random"], ["newest", "Newest first"], ["oldest", "Oldest first"],
   ["least_played", "Least recently played"], ["title", "By title"], ["artist", "By artist"]];
 
-const sr = (text) => h("span", { class: "visually-hidden" }, " " + text);
 const minutes = (us) => (us === null || us === undefined ? "" : String(us / 60e6));
 const fromMinutes = (v) => (v === null || v === "" ? null : Math.round(Number(v) * 60e6));
 
@@ -55,21 +54,6 @@ function placeholder(field, modifier) {
   if (t === "date") return "YYYY-MM-DD";
   if (field === "duration") return "seconds, e.g. 180";
   return t === "number" ? "a number" : "text";
-}
-
-// Owner ids to names: program managers may list users; others know themselves.
-async function ownerNames(ctx) {
-  const names = new Map();
-  if (ctx.roleAtLeast("program_manager")) {
-    try {
-      const r = await get("/users", { limit: 500 });
-      for (const u of r.items) names.set(u.id, u.display_name || u.name);
-    } catch (e) {
-      // Ids stand in for names.
-    }
-  }
-  return (id) => (id === null || id === undefined ? "—" : id === ctx.user.id ? "You"
-    : names.get(id) || "User " + id);
 }
 
 export default async function smartBlocks(main, ctx) {
@@ -245,7 +229,8 @@ async function editor(main, ctx, id) {
     const type = f.inputs.limit_type;
     const value = f.inputs.limit_value;
     const sync = () => {
-      value.closest(".field").querySelector("label").textContent = type.value === "items" ? "Number of tracks"
+      value.closest(".field").querySelector("label").textContent =
+        type.value === "items" ? "Number of tracks"
         : "Length (minutes)";
       value.step = type.value === "items" ? "1" : "any";
     };
