@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <nats/nats.h>
@@ -469,6 +470,11 @@ static void test_request_reply(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(rp.count, 1);
 	assert_true(time_mono_us() - t1 < 30 * USEC_PER_SEC);
+	/* The other responder answered too (to an inbox nobody reads any
+	 * more): let it finish before its subscription is closed. */
+	for (int i = 0; i < 500 && (atomic_load(&r1.calls) < 2 || atomic_load(&r2.calls) < 2);
+	     i++)
+		usleep(10000);
 
 	/* No responder at all: 0 replies, returned on the server's "no
 	 * responders" answer rather than at the (long) timeout. */
