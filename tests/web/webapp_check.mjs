@@ -127,6 +127,11 @@ async function run() {
   await dlg.getByLabel("First date").fill(ymd);
   await dlg.getByLabel("Start time").fill(hhmm);
   await dlg.getByLabel("Length in minutes").fill("30");
+  // The rule's weekday is the first date's (a minute ago may be yesterday).
+  const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  for (let i = 0; i < 7; i++) {
+    await dlg.getByLabel(days[i], { exact: true }).setChecked(i === (start.getDay() + 6) % 7);
+  }
   await dlg.getByRole("button", { name: "Add the rule" }).click();
   await dlg.getByText(/Weekly/).first().waitFor();
   await dlg.getByLabel("Find a user to add").fill("host1");

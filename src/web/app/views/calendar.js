@@ -1,9 +1,10 @@
 // Calendar: the show instances of a day, a week or a month (an agenda
 // list on phones), each a link to its show builder. Program managers
 // make and edit shows here (details, recurrence rules, hosts, exceptions)
-// and move or resize an instance: this one (a "moved" exception), this
-// and following (the rule is ended and a new one starts) or all (the
-// rule is changed).
+// and move or resize an instance (with its ⋯ menu, or by dragging it in
+// the day and week views): this one (a "moved" exception), this and
+// following (the rule is ended and a new one starts) or all (the rule is
+// changed).
 import { del, fmtDuration, get, patch, post, put } from "../api.js";
 import { announce, clear, confirmAction, dialog, errorText, form, h, nextId, toast }
   from "../ui.js";
@@ -199,6 +200,11 @@ export default async function calendar(main, ctx) {
     items: [],
   };
   let seq = 0;
+  // Program managers drag blocks in the day and week views; this says so
+  // (and names the keyboard way) to screen readers.
+  const dragHelp = pm ? h("p", { id: nextId("caldrag"), class: "visually-hidden" },
+    "Program managers can drag this show to another time or day, or drag its bottom " +
+    "edge to change its length, or move or resize it with its ⋯ menu.") : null;
   const range = h("h2", { class: "cal-range", "aria-live": "polite" });
   const body = h("div", { class: "cal-body" });
   const viewButtons = VIEWS.map(([v, label]) => h("button", { type: "button",
@@ -224,7 +230,7 @@ export default async function calendar(main, ctx) {
       h("div", { class: "actions", role: "group", "aria-label": "View" }, viewButtons),
       h("div", { class: "cal-goto" }, h("label", { for: dateInput.id }, "Go to date"),
         dateInput)),
-    range, body);
+    range, body, dragHelp);
 
   function go(date, view = state.view) {
     state.date = date;
@@ -279,8 +285,10 @@ export default async function calendar(main, ctx) {
     const hours = h("div", { class: "cal-col cal-hours", "aria-hidden": "true" },
       h("div", { class: "cal-dayhead" }), h("div", { class: "cal-track" },
         Array.from({ length: 24 }, (_, i) => h("span", {}, two(i) + ":00"))));
+    columns = [];
     const cols = w.days.map((day) => {
       const track = h("div", { class: "cal-track" });
+      columns.push({ track, day });
       const list = lanes(onDay(state.items, day));
       const d0 = day.getTime();
       for (const x of list) {
@@ -290,6 +298,9 @@ export default async function calendar(main, ctx) {
         block.style.height = ((x.b - x.a) / DAY_MS) * 100 + "%";
         block.style.left = (x.lane / x.lanes) * 100 + "%";
         block.style.width = 100 / x.lanes + "%";
+        if (pm && x.inst.recurrence_id && x.inst.instance_date) {
+          draggable(block, x.inst, day, x.b === Date.parse(x.inst.ends_at));
+        }
         track.append(block);
       }
       const isToday = ymd(day) === ymd(new Date());
@@ -388,17 +399,21 @@ export default async function calendar(main, ctx) {
     }
   }
 
-  async function moveDialog(inst) {
+  // preset: {start, end} in ms, the times a drag dropped the instance at
+  // (else its own). Resolves true when the move was saved.
+  async function moveDialog(inst, preset) {
     let rule;
     try {
       rule = await get("/recurrences/" + inst.recurrence_id);
     } catch (e) {
       toast(errorText(e), "error");
-      return;
+      return false;
     }
     const tz = rule.timezone;
-    const a = zoneParts(Date.parse(inst.starts_at), tz);
-    const mins = Math.round((Date.parse(inst.ends_at) - Date.parse(inst.starts_at)) / 60000);
+    const start = preset ? preset.start : Date.parse(inst.starts_at);
+    const a = zoneParts(start, tz);
+    const mins = Math.round(((preset ? preset.end : Date.parse(inst.ends_at)) - start) / 60000);
+    let saved = false;
     const scopeName = nextId("scope");
     const scopes = [["one", "This one only"], ["following", "This and the following ones"],
       ["all", "All of them"]];
@@ -417,12 +432,14 @@ export default async function calendar(main, ctx) {
     ], "Save", async (v) => {
       const which = scope.querySelector("input:checked").value;
       await applyMove(inst, rule, which, v);
+      saved = true;
       f.closest("dialog").close();
       toast("Moved " + inst.show_name);
       load();
     }, scope);
     await dialog("Move or resize " + inst.show_name, h("div", {},
       h("p", { class: "muted" }, "Times are in the show's time zone, " + tz + "."), f));
+    return saved;
   }
 
   // The three ways to move: an exception, a split rule, or the rule itself.
@@ -468,6 +485,176 @@ export default async function calendar(main, ctx) {
     }
   }
 
+  // ------------------------------------------------ drag to move/resize
+
+  // columns: the day columns of the time grid shown ({track, day}); drag:
+  // the drag in progress. A drop opens moveDialog prefilled, which asks
+  // "this one / following / all"; the block only moves when it saves.
+  let columns = [];
+  let drag = null;
+  let swallowClick = false;
+
+  // end: this piece of the block holds the instance's end (gets the handle).
+  function draggable(block, inst, day, end) {
+    block.classList.add("cal-drag");
+    block.setAttribute("aria-describedby", dragHelp.id);
+    const link = block.querySelector(".cal-link");
+    link.setAttribute("aria-describedby", dragHelp.id);
+    link.draggable = false; // no native link drag: it would cancel the pointer
+    // The handle is for the pointer only (not focusable, hidden): the
+    // keyboard resizes with the ⋯ menu.
+    if (end) block.append(h("div", { class: "cal-resize", "aria-hidden": "true" }));
+    block.addEventListener("pointerdown", (ev) => startDrag(ev, block, inst, day));
+    // The click that ends a real drag must not open the builder.
+    block.addEventListener("click", (ev) => {
+      if (!swallowClick) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+    }, true);
+  }
+
+  // Minutes from the start of day to date d (wall clock; past midnight > 1440).
+  const offsetOf = (day, d) => dayDiff(ymd(day), ymd(d)) * 1440 + d.getHours() * 60 +
+    d.getMinutes();
+  const atOffset = (day, min) => new Date(day.getFullYear(), day.getMonth(), day.getDate(),
+    0, min);
+  const snap5 = (min) => Math.round(min / 5) * 5;
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
+  function startDrag(ev, block, inst, day) {
+    if (drag || !ev.isPrimary || ev.button !== 0 || ev.target.closest(".cal-more")) return;
+    swallowClick = false;
+    const resize = !!ev.target.closest(".cal-resize");
+    if (resize) ev.preventDefault(); // no text selection
+    const col = columns.findIndex((c) => c.track === block.parentElement);
+    const top = block.parentElement.getBoundingClientRect().top;
+    const d = {
+      inst, block, resize, col, id: ev.pointerId, x0: ev.clientX, y0: ev.clientY,
+      grab: ev.clientY - top, // where in the track, so scrolling while dragging is fine
+      startOff: offsetOf(day, new Date(inst.starts_at)),
+      endOff: offsetOf(day, new Date(inst.ends_at)),
+      moved: false, cancelled: false, to: null, ghost: null,
+    };
+    const move = (e) => e.pointerId === d.id && dragMove(d, e);
+    const up = (e) => {
+      if (e.pointerId !== d.id) return;
+      d.done();
+      if (!d.moved) return;
+      swallowClick = true;
+      setTimeout(() => (swallowClick = false), 0);
+      if (!d.cancelled) drop(d);
+    };
+    const cancel = (e) => {
+      if (e.pointerId !== d.id) return;
+      d.done();
+      restore(d);
+    };
+    const key = (e) => {
+      if (e.key !== "Escape" || !d.moved || d.cancelled) return;
+      e.preventDefault();
+      d.cancelled = true; // the pointer is still down: wait for its up
+      restore(d);
+      announce("Drag cancelled");
+    };
+    d.done = () => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      window.removeEventListener("pointercancel", cancel);
+      window.removeEventListener("keydown", key, true);
+      if (drag === d) drag = null;
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", cancel);
+    window.addEventListener("keydown", key, true);
+    drag = d;
+  }
+
+  function dragMove(d, ev) {
+    if (d.cancelled) return;
+    if (!d.moved) {
+      // Below a few pixels it is a click (which opens the builder).
+      if (Math.hypot(ev.clientX - d.x0, ev.clientY - d.y0) < 5) return;
+      d.moved = true;
+      try {
+        d.block.setPointerCapture(d.id);
+      } catch (e) { /* the pointer is gone: pointerup/cancel follows */ }
+      d.block.classList.add("cal-dragging");
+      d.ghost = h("div", { class: "cal-ghost", "aria-hidden": "true" });
+    }
+    ev.preventDefault();
+    autoScroll(d.block.closest(".cal-scroll"), ev.clientY);
+    const rect = columns[d.col].track.getBoundingClientRect();
+    const dy = ((ev.clientY - rect.top - d.grab) / rect.height) * 1440;
+    if (d.resize) {
+      const end = clamp(snap5(d.endOff + dy), Math.max(d.startOff, 0) + 5, 1440);
+      d.to = { col: d.col, startOff: d.startOff, endOff: end };
+    } else {
+      const col = state.view === "week" ? columnAt(ev.clientX) : d.col;
+      const start = clamp(snap5(d.startOff + dy), 0, 1435);
+      d.to = { col, startOff: start, endOff: start + d.endOff - d.startOff };
+    }
+    drawGhost(d);
+  }
+
+  function columnAt(x) {
+    const i = columns.findIndex((c) => x < c.track.getBoundingClientRect().right);
+    return i < 0 ? columns.length - 1 : i;
+  }
+
+  // Scroll the grid when the pointer nears its top or bottom edge.
+  function autoScroll(scroller, y) {
+    if (!scroller) return;
+    const r = scroller.getBoundingClientRect();
+    if (y < r.top + 48) scroller.scrollTop -= 12;
+    else if (y > r.bottom - 16) scroller.scrollTop += 12;
+  }
+
+  // The new start and end (ms) of a drag's current target.
+  function target(d) {
+    const day = columns[d.to.col].day;
+    return { start: atOffset(day, d.to.startOff).getTime(),
+      end: atOffset(day, d.to.endOff).getTime() };
+  }
+
+  function targetText(d) {
+    const t = target(d);
+    return new Date(t.start).toLocaleDateString(undefined, { weekday: "short" }) + " " +
+      hm(t.start) + "–" + hm(t.end);
+  }
+
+  function drawGhost(d) {
+    const top = Math.max(d.to.startOff, 0);
+    const bottom = Math.min(d.to.endOff, 1440);
+    d.ghost.style.top = (top / 1440) * 100 + "%";
+    d.ghost.style.height = (Math.max(bottom - top, 0) / 1440) * 100 + "%";
+    d.ghost.textContent = targetText(d);
+    const track = columns[d.to.col].track;
+    if (d.ghost.parentElement !== track) track.append(d.ghost);
+  }
+
+  function restore(d) {
+    d.ghost?.remove();
+    d.block.classList.remove("cal-dragging");
+  }
+
+  // The ghost stays while the dialog is open; saving redraws the calendar.
+  async function drop(d) {
+    const t = d.to && target(d);
+    if (!t || (t.start === Date.parse(d.inst.starts_at) &&
+      t.end === Date.parse(d.inst.ends_at))) {
+      restore(d);
+      return;
+    }
+    announce(d.inst.show_name + " dropped at " + new Date(t.start).toLocaleDateString(
+      undefined, { weekday: "long", month: "long", day: "numeric" }) + ", " + hm(t.start) +
+      "–" + hm(t.end) + ". Choose what to change and save.");
+    if (!(await moveDialog(d.inst, t))) {
+      restore(d);
+      announce("Not moved");
+    }
+  }
+
   async function pickShow() {
     const results = h("ul", { class: "list-plain", "aria-live": "polite" });
     const box = h("input", { type: "search", id: nextId("showq") });
@@ -506,6 +693,7 @@ export default async function calendar(main, ctx) {
   renderAll = load;
   await load();
   return () => {
+    if (drag) drag.done();
     seq++;
     renderAll = () => {};
   };
