@@ -1369,24 +1369,37 @@ static void url_origin(const char *url, char out[PUBLIC_URL_MAX + 1])
 	out[n] = '\0';
 }
 
-/* GET /player: the page, whatever the query (the page reads it). */
+/* GET /player: the page, whatever the query (the page reads it).
+ *
+ * Its Content-Security-Policy: the page's own script and style by hash,
+ * and 'self' for scripts, so that it can load the vendored hls.js
+ * (/vendor/hls.light.min.js, src/web/vendor). Media from the streams'
+ * origins. The page plays HLS only when there is no Icecast URL; then it
+ * may do so through hls.js, which fetches the playlist and segments itself
+ * (connect-src: the HLS origin) and plays them from a MediaSource (media-src
+ * blob:). With an Icecast URL neither is allowed. */
 void public_player(struct api_request *req, struct api_response *res)
 {
 	pthread_once(&player_hash_once, player_hashes);
 	char ice[PUBLIC_URL_MAX + 1], hls[PUBLIC_URL_MAX + 1];
 	url_origin(req->ctx->stream_url, ice);
 	url_origin(req->ctx->hls_url, hls);
+	bool hls_js = hls[0] && !ice[0];
+	char connect[PUBLIC_URL_MAX + 32];
+	snprintf(connect, sizeof(connect), "connect-src 'self'%s%s", hls_js ? " " : "",
+		 hls_js ? hls : "");
 	if (strcmp(ice, hls) == 0)
 		hls[0] = '\0';
 	char media[2 * PUBLIC_URL_MAX + 32];
-	snprintf(media, sizeof(media), "media-src%s%s%s%s%s", ice[0] ? " " : "", ice,
-		 hls[0] ? " " : "", hls, ice[0] || hls[0] ? "" : " 'none'");
+	snprintf(media, sizeof(media), "media-src%s%s%s%s%s%s", ice[0] ? " " : "", ice,
+		 hls[0] ? " " : "", hls, hls_js ? " blob:" : "",
+		 ice[0] || hls[0] ? "" : " 'none'");
 	char csp[sizeof(res->headers[0].value)];
 	int n = snprintf(csp, sizeof(csp),
-			 "default-src 'none'; script-src %s; style-src %s; connect-src 'self'; "
+			 "default-src 'none'; script-src 'self' %s; style-src %s; %s; "
 			 "%s; img-src data:; frame-ancestors *; base-uri 'none'; "
 			 "form-action 'none'", player_script_hash, player_style_hash,
-			 media);
+			 connect, media);
 	if (n < 0 || (size_t)n >= sizeof(csp)) {
 		problem(res, 500, "the player's Content-Security-Policy is too long");
 		return;

@@ -11,6 +11,10 @@
 // and "# ..." notes. In the middle it prints "STOP-API" and waits for a line
 // on stdin: the caller stops onair api, and the page must keep what it
 // showed and say it is reconnecting while the stream plays on.
+//
+// With "mode": "hls" and "hls": the HLS server's origin (onair api has only
+// public.hls_url), the page must play HLS through hls.js instead: see
+// runHls.
 import { readFileSync, mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
@@ -39,7 +43,7 @@ if (process.getuid && process.getuid() === 0) args.push("--no-sandbox");
 const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true, args });
 let failed = false;
 try {
-  await run(browser);
+  await (cfg.mode === "hls" ? runHls(browser) : run(browser));
 } catch (e) {
   failed = true;
   check(false, "the browser session ran to its end", String(e && e.stack ? e.stack : e));
@@ -129,39 +133,7 @@ async function run(browser) {
         "the <audio> element plays the Icecast stream", audioState);
 
   // Listen: a Web Audio analyser on the page's <audio> element.
-  const heard = await page.evaluate(async () => {
-    const a = document.getElementById("audio");
-    const ctx = new AudioContext();
-    const src = ctx.createMediaElementSource(a);
-    const an = ctx.createAnalyser();
-    an.fftSize = 8192;
-    an.smoothingTimeConstant = 0;
-    src.connect(an);
-    an.connect(ctx.destination);
-    await ctx.resume();
-    const bins = new Float32Array(an.frequencyBinCount);
-    const peaks = [];
-    for (let i = 0; i < 12; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      an.getFloatFrequencyData(bins);
-      let k = 1;
-      for (let j = 1; j < bins.length; j++) if (bins[j] > bins[k]) k = j;
-      peaks.push({ hz: k * ctx.sampleRate / an.fftSize, db: bins[k] });
-    }
-    return { rate: ctx.sampleRate, binHz: ctx.sampleRate / an.fftSize, state: ctx.state,
-             peaks };
-  });
-  note("analyser:", heard.state, "at", heard.rate, "Hz, bin", heard.binHz.toFixed(2), "Hz;",
-       "peaks (Hz@dB):", heard.peaks.map((p) => p.hz.toFixed(1) + "@" +
-                                              p.db.toFixed(0)).join(" "));
-  const loud = heard.peaks.filter((p) => p.db > -70);
-  const hz = loud.map((p) => p.hz).sort((a, b) => a - b);
-  const median = hz.length ? hz[Math.floor(hz.length / 2)] : NaN;
-  check(loud.length >= 8, "the page plays sound (the analyser hears more than silence)",
-        heard.peaks);
-  check(Math.abs(median - cfg.freq) <= heard.binHz,
-        `the dominant frequency is ${cfg.freq} Hz within one FFT bin ` +
-        `(${heard.binHz.toFixed(2)} Hz): ${median.toFixed(2)} Hz`, heard.peaks);
+  await listen(page);
 
   await page.screenshot({ path: join(cfg.screenshots, "player-desktop.png") });
   const status = await page.textContent("#status");
@@ -277,4 +249,141 @@ async function run(browser) {
   note("screenshots:", join(cfg.screenshots, "player-desktop.png"),
        join(cfg.screenshots, "player-phone.png"),
        join(cfg.screenshots, "player-phone-dark.png"));
+}
+
+// Listen to the page's <audio> element through a Web Audio analyser for 3 s:
+// it must hear sound, its dominant frequency cfg.freq within one FFT bin.
+async function listen(page, prefix = "") {
+  const heard = await page.evaluate(async () => {
+    const a = document.getElementById("audio");
+    const ctx = new AudioContext();
+    const src = ctx.createMediaElementSource(a);
+    const an = ctx.createAnalyser();
+    an.fftSize = 8192;
+    an.smoothingTimeConstant = 0;
+    src.connect(an);
+    an.connect(ctx.destination);
+    await ctx.resume();
+    const bins = new Float32Array(an.frequencyBinCount);
+    const peaks = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      an.getFloatFrequencyData(bins);
+      let k = 1;
+      for (let j = 1; j < bins.length; j++) if (bins[j] > bins[k]) k = j;
+      peaks.push({ hz: k * ctx.sampleRate / an.fftSize, db: bins[k] });
+    }
+    return { rate: ctx.sampleRate, binHz: ctx.sampleRate / an.fftSize, state: ctx.state,
+             peaks };
+  });
+  note("analyser:", heard.state, "at", heard.rate, "Hz, bin", heard.binHz.toFixed(2), "Hz;",
+       "peaks (Hz@dB):", heard.peaks.map((p) => p.hz.toFixed(1) + "@" +
+                                              p.db.toFixed(0)).join(" "));
+  const loud = heard.peaks.filter((p) => p.db > -70);
+  const hz = loud.map((p) => p.hz).sort((a, b) => a - b);
+  const median = hz.length ? hz[Math.floor(hz.length / 2)] : NaN;
+  check(loud.length >= 8, prefix + "the page plays sound (the analyser hears more than silence)",
+        heard.peaks);
+  check(Math.abs(median - cfg.freq) <= heard.binHz,
+        prefix + `the dominant frequency is ${cfg.freq} Hz within one FFT bin ` +
+        `(${heard.binHz.toFixed(2)} Hz): ${median.toFixed(2)} Hz`, heard.peaks);
+}
+
+// onair api has public.hls_url only: the page plays HLS, through hls.js
+// where the browser does not play HLS itself. Debian's Chromium says it
+// does (canPlayType("application/vnd.apple.mpegurl") is "maybe" since its
+// built-in HLS player), so the page is shown a browser that does not, as
+// Firefox is: canPlayType answers "" for HLS types.
+async function runHls(browser) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 640 } });
+  await context.addInitScript(() => {
+    const orig = HTMLMediaElement.prototype.canPlayType;
+    HTMLMediaElement.prototype.canPlayType = function (type) {
+      return /mpegurl/i.test(String(type)) ? "" : orig.call(this, type);
+    };
+  });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  const requests = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  page.on("pageerror", (e) => consoleErrors.push("uncaught: " + e.message));
+  page.on("request", (r) => requests.push({ url: r.url(), at: Date.now() }));
+  const vendor = cfg.base + "/vendor/hls.light.min.js";
+  let vendorStatus = null;
+  page.on("response", (r) => {
+    if (r.url() === vendor) vendorStatus = r.status();
+  });
+
+  const res = await page.goto(cfg.base + "/player", { waitUntil: "load" });
+  check(res && res.status() === 200, "HLS only: GET /player loads (200)", res && res.status());
+  try {
+    await page.waitForFunction((t) => document.getElementById("now-title").textContent === t,
+                               cfg.title, { timeout: 20000 });
+  } catch (e) { /* reported below */ }
+  const playBtn = page.getByRole("button", { name: "Play the live stream" });
+  check(await playBtn.count() === 1 && await playBtn.isEnabled() &&
+        !requests.some((r) => r.url === vendor),
+        "HLS only: the play button is enabled; hls.js is not loaded before play",
+        requests.map((r) => r.url));
+  await playBtn.focus();
+  await page.keyboard.press("Enter");
+  let playing = false;
+  try {
+    await page.waitForFunction(() => {
+      const a = document.getElementById("audio");
+      return !a.paused && a.readyState >= 3 && a.currentTime > 0.5;
+    }, null, { timeout: 30000 });
+    playing = true;
+  } catch (e) { /* reported */ }
+  const audioState = await page.evaluate(() => {
+    const a = document.getElementById("audio");
+    return { src: a.currentSrc, paused: a.paused, readyState: a.readyState,
+             time: a.currentTime, error: a.error && a.error.message,
+             hlsJs: typeof window.Hls === "function" ? window.Hls.version : null,
+             status: document.getElementById("status").textContent };
+  });
+  check(requests.some((r) => r.url === vendor) && vendorStatus === 200 && audioState.hlsJs,
+        "HLS only: play loads hls.js from /vendor/hls.light.min.js (200)",
+        { status: vendorStatus, version: audioState.hlsJs });
+  check(playing && audioState.src.startsWith("blob:"),
+        "HLS only: the <audio> element plays a MediaSource (blob: URL) fed by hls.js",
+        audioState);
+  check(requests.some((r) => r.url.startsWith(cfg.hls + "/") && /\.m3u8(\?|$)/.test(r.url)) &&
+        requests.some((r) => r.url.startsWith(cfg.hls + "/") && /\.ts(\?|$)/.test(r.url)),
+        "HLS only: hls.js fetched the playlist and segments from the HLS server",
+        requests.map((r) => r.url).filter((u) => u.startsWith(cfg.hls)).slice(0, 6));
+  await listen(page, "HLS only: ");
+  const status = await page.textContent("#status");
+  check(/playing \(HLS\)/i.test(status), "HLS only: the status line says it plays HLS", status);
+  await page.screenshot({ path: join(cfg.screenshots, "player-hls.png") });
+
+  // Stop: hls.js is destroyed, so nothing more is fetched from the HLS
+  // server (the playlist of a live stream is otherwise asked again every
+  // target duration).
+  await page.keyboard.press("Space");
+  const stoppedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 4000));
+  const stopped = await page.evaluate(() => ({
+    paused: document.getElementById("audio").paused,
+    src: document.getElementById("audio").getAttribute("src"),
+    status: document.getElementById("status").textContent,
+  }));
+  const after = requests.filter((r) => r.at > stoppedAt + 200 && r.url.startsWith(cfg.hls))
+    .map((r) => r.url);
+  check(await page.getByRole("button", { name: "Play the live stream" }).count() === 1 &&
+        stopped.paused && !stopped.src && after.length === 0,
+        "HLS only: Space stops; nothing more is fetched from the HLS server",
+        { stopped, after });
+
+  const origins = [...new Set(requests.map((r) => r.url).filter((u) => !u.startsWith("data:") &&
+                                                                   !u.startsWith("blob:"))
+    .map((u) => new URL(u).origin))];
+  check(origins.every((o) => o === cfg.base || o === cfg.hls),
+        "HLS only: the page requests only the API and the HLS server", origins);
+  check(consoleErrors.length === 0,
+        "HLS only: no console errors (nothing refused by the Content-Security-Policy)",
+        consoleErrors);
+  note("screenshot:", join(cfg.screenshots, "player-hls.png"));
 }

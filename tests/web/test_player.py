@@ -14,6 +14,11 @@ player_check.mjs for every check made in the browser. Then the API is
 stopped (the page must say it is reconnecting and play on) and started
 again with api.public=false, where /player is 404.
 
+Then onair api runs with public.hls_url only (the playout's HLS server, on
+another origin): the page must play HLS through hls.js (served from
+/vendor/hls.light.min.js; the browser is shown as one without HLS of its
+own), and the analyser must hear 440 Hz again.
+
 Screenshots (desktop, phone width, phone width dark) are written to
 <build>/screenshots/player-*.png; the output names them.
 """
@@ -77,6 +82,44 @@ def descendants(pid):
             out.append(c)
             todo.append(c)
     return out
+
+
+def kill_tree(proc):
+    """Kill proc and the processes below it, and reap proc."""
+    for pid in [proc.pid] + descendants(proc.pid):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def browser_session(tap, node, seconds, stop_api):
+    """Read node's checks as TAP lines for at most seconds; on "STOP-API"
+    call stop_api() and tell node."""
+    deadline = time.time() + seconds
+    for line in node.stdout:
+        line = line.rstrip("\n")
+        if line.startswith("CHECK "):
+            c = json.loads(line[6:])
+            tap.ok(c["ok"], c["what"], json.dumps(c["detail"], indent=1)
+                   if not isinstance(c["detail"], str) else c["detail"])
+        elif line == "STOP-API" and stop_api:
+            stop_api()
+            node.stdin.write("stopped\n")
+            node.stdin.flush()
+        elif line.startswith("#"):
+            print(line, flush=True)
+        elif line.strip():
+            print("# node: " + line, flush=True)
+        if time.time() > deadline:
+            break
+    try:
+        code = node.wait(max(1, deadline - time.time()))
+    except subprocess.TimeoutExpired:
+        code = None
+        kill_tree(node)
+    tap.ok(code == 0, "the browser session ended cleanly (exit %s)" % code)
 
 
 def main():
@@ -156,31 +199,14 @@ def main():
         node = subprocess.Popen(["node", CHECK, conf], cwd=HERE, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
-        deadline = time.time() + 150
-        for line in node.stdout:
-            line = line.rstrip("\n")
-            if line.startswith("CHECK "):
-                c = json.loads(line[6:])
-                tap.ok(c["ok"], c["what"], json.dumps(c["detail"], indent=1)
-                       if not isinstance(c["detail"], str) else c["detail"])
-            elif line == "STOP-API":
-                stop(api)
-                tap.ok(api.returncode == 0, "onair api stops cleanly on SIGTERM (exit %s)" %
-                       api.returncode)
-                api = None
-                node.stdin.write("stopped\n")
-                node.stdin.flush()
-            elif line.startswith("#"):
-                print(line, flush=True)
-            elif line.strip():
-                print("# node: " + line, flush=True)
-            if time.time() > deadline:
-                break
-        try:
-            code = node.wait(max(1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            code = None
-        tap.ok(code == 0, "the browser session ended cleanly (exit %s)" % code)
+
+        def stop_api():
+            nonlocal api
+            stop(api)
+            tap.ok(api.returncode == 0, "onair api stops cleanly on SIGTERM (exit %s)" %
+                   api.returncode)
+            api = None
+        browser_session(tap, node, 150, stop_api)
         log("screenshots in", shots)
 
         # Switched off: /player is 404.
@@ -193,16 +219,49 @@ def main():
         tap.ok(api.returncode == 0, "onair api stops cleanly on SIGTERM (exit %s)" %
                api.returncode)
         api = None
+
+        # HLS only (no Icecast URL): the page plays the playout's HLS, through
+        # hls.js where the browser does not play HLS itself.
+        hls_env = dict(api_env)
+        del hls_env["ONAIR_PUBLIC_STREAM_URL"]
+        api = spawn([ONAIR, "api"], os.path.join(d, "api.log"), env=hls_env)
+        wait_tcp(api_port, 30)
+        hls_origin = "http://127.0.0.1:%d" % st.playouts["a"]["hls_port"]
+        with urllib.request.urlopen(base + "/player", timeout=10) as r:
+            csp = r.headers.get("Content-Security-Policy") or ""
+        directives = {p.split()[0]: p.split()[1:] for p in csp.split("; ") if p.split()}
+        script = directives.get("script-src", [])
+        tap.ok(len(script) == 2 and script[0] == "'self'" and script[1].startswith("'sha256-") and
+               directives.get("connect-src") == ["'self'", hls_origin] and
+               directives.get("media-src") == [hls_origin, "blob:"] and
+               directives.get("default-src") == ["'none'"] and "'unsafe-inline'" not in csp and
+               "'unsafe-eval'" not in csp,
+               "HLS only: /player's CSP allows scripts from its origin (hls.js), connections "
+               "to the HLS origin and blob: media, nothing else more", csp)
+        with urllib.request.urlopen(base + "/vendor/hls.light.min.js", timeout=10) as r:
+            body = r.read()
+            tap.ok(r.status == 200 and
+                   (r.headers.get("Content-Type") or "").startswith("text/javascript") and
+                   r.headers.get("ETag") and len(body) > 100000,
+                   "GET /vendor/hls.light.min.js: the vendored hls.js, with an ETag",
+                   dict(r.headers))
+        with open(conf, "w") as f:
+            json.dump({"mode": "hls", "base": base, "hls": hls_origin,
+                       "title": TITLE, "station": STATION, "freq": 440,
+                       "screenshots": shots, "chromium": browser}, f)
+        node = subprocess.Popen(["node", CHECK, conf], cwd=HERE, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        browser_session(tap, node, 90, None)
+        stop(api)
+        tap.ok(api.returncode == 0, "onair api stops cleanly on SIGTERM (exit %s)" %
+               api.returncode)
+        api = None
     except Exception:  # a step that could not run fails the test as a TAP line
         tap.ok(False, "the test ran to its end", traceback.format_exc())
     finally:
         if node and node.poll() is None:
-            for pid in [node.pid] + descendants(node.pid):
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            node.wait()
+            kill_tree(node)
         stop(api)
         stop(messages)
         st.close()
