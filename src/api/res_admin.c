@@ -305,8 +305,9 @@ static const char *const as_run_names[AS_RUN_COLS] = {
 /*
  * The as-run log: the items played (one row per item, whichever playout
  * instance reported it first) and the live sessions, a DJ's title being
- * their name. A DJ on the same input heard by several playout instances
- * within LIVE_SAME_US of each other is one session: the first instance's.
+ * their name. A DJ (or an unnamed one) on the same input heard by several
+ * playout instances within LIVE_SAME_US of each other is one session: the
+ * first instance's within the window.
  */
 #define LIVE_SAME_US "30000000"
 #define AS_RUN_SQL \
@@ -323,8 +324,9 @@ static const char *const as_run_names[AS_RUN_COLS] = {
 	" LEFT JOIN show_instances i ON i.id = l.instance_id" \
 	" LEFT JOIN shows s ON s.id = i.show_id" \
 	" WHERE l.connected_at >= $1 AND l.connected_at < $2 AND NOT EXISTS (SELECT 1" \
-	" FROM live_sessions o WHERE o.input = l.input AND o.user_name = l.user_name" \
-	" AND o.playout_instance <> l.playout_instance" \
+	" FROM live_sessions o WHERE o.input = l.input" \
+	" AND (o.user_name = l.user_name OR (o.user_name IS NULL AND l.user_name IS NULL))" \
+	" AND o.playout_instance <> l.playout_instance AND o.connected_at >= $1" \
 	" AND o.connected_at > l.connected_at - " LIVE_SAME_US \
 	" AND (o.connected_at < l.connected_at OR (o.connected_at = l.connected_at" \
 	" AND o.id < l.id)))" \

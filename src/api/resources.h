@@ -94,7 +94,8 @@ void public_week(struct api_request *req, struct api_response *res);
 void public_shows_ics(struct api_request *req, struct api_response *res);
 /* GET /player: the embeddable player page (player.html, built in), with a
  * Content-Security-Policy that lets any site frame it, lets it fetch from its
- * own origin only and play from the origins of the configured stream URLs. */
+ * own origin (and the HLS origin when it plays HLS through hls.js) and play
+ * from the origins of the configured stream URLs. */
 void public_player(struct api_request *req, struct api_response *res);
 /* Longest public stream URL accepted (public.stream_url, public.hls_url). */
 #define PUBLIC_URL_MAX 512

@@ -242,12 +242,15 @@ def main():
                     " ('icecast:/live.mp3', 1893456000000000, 7)")
             # A DJ heard by two playout instances 2 s apart is one session;
             # the same DJ an hour later is another.
-            for inst, at, until in (("p1", 1893456300, 1893456900),
-                                    ("p2", 1893456302, 1893456901),
-                                    ("p1", 1893459900, None)):
+            # A DJ without a name heard by both instances is one session too.
+            for inst, at, until, who in (("p1", 1893456300, 1893456900, "dj ann"),
+                                         ("p2", 1893456302, 1893456901, "dj ann"),
+                                         ("p1", 1893459900, None, "dj ann"),
+                                         ("p1", 1893463500, 1893463600, None),
+                                         ("p2", 1893463501, 1893463601, None)):
                 api.sql("INSERT INTO live_sessions (input, user_name, playout_instance,"
-                        " connected_at, disconnected_at) VALUES ('show', 'dj ann', ?, ?, ?)",
-                        (inst, at * 1000000, until * 1000000 if until else None))
+                        " connected_at, disconnected_at) VALUES ('show', ?, ?, ?, ?)",
+                        (who, inst, at * 1000000, until * 1000000 if until else None))
             r = admin.get(V1 + "/as-run?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z")
             items = (r.json or {}).get("items", [])
             tap.ok(r.status == 200 and items and items[0]["title"] == 'Song, "quoted"' and
@@ -256,8 +259,17 @@ def main():
                      i["playout_instance"]) for i in items if i["kind"] == "live"]
             tap.ok(live == [("dj ann", "show_live", "2030-01-01T00:05:00Z",
                              "2030-01-01T00:15:00Z", "p1"),
-                            ("dj ann", "show_live", "2030-01-01T01:05:00Z", None, "p1")],
+                            ("dj ann", "show_live", "2030-01-01T01:05:00Z", None, "p1"),
+                            (None, "show_live", "2030-01-01T02:05:00Z",
+                             "2030-01-01T02:06:40Z", "p1")],
                    "live sessions are in it, once across instances", items)
+            # A window starting between the two instances' connections still
+            # lists the session once (the later instance's).
+            r = admin.get(V1 + "/as-run?from=2030-01-01T00:05:01Z&to=2030-01-01T00:06:00Z")
+            live = [(i["playout_instance"], i["started_at"]) for i in r.json["items"]
+                    if i["kind"] == "live"]
+            tap.ok(live == [("p2", "2030-01-01T00:05:02Z")],
+                   "a session that began just before the window is not lost", r)
             r = admin.get(V1 + "/as-run?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z",
                           headers={"Accept": "text/csv"})
             tap.ok(r.status == 200 and b'"Song, ""quoted"""' in r.body,
