@@ -1325,12 +1325,8 @@ static void player_hashes(void)
  * 0 when it has none. */
 static size_t url_origin_len(const char *url)
 {
-	size_t skip;
-	if (strncasecmp(url, "http://", 7) == 0)
-		skip = 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		skip = 8;
-	else
+	size_t skip = http_scheme_len(url);
+	if (!skip)
 		return 0;
 	size_t n = strcspn(url + skip, "/?#");
 	return n ? skip + n : 0;

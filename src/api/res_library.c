@@ -178,26 +178,12 @@ static const struct field webstream_fields[] = {
 	FUPDATED,
 };
 
-/* An http(s) URL without spaces or control characters. */
-static bool url_ok(const char *url)
-{
-	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-		return false;
-	const char *host = strstr(url, "://") + 3;
-	if (!*host || *host == '/')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	}
-	return true;
-}
 
 static int url_check(struct api_request *req, int64_t id, json_t *body, struct field_errors *fe,
 		     struct extra_cols *extra, struct api_response *res)
 {
 	const char *url = json_string_value(json_object_get(body, "url"));
-	if (url && !url_ok(url))
+	if (url && !http_url_ok(url))
 		field_error(fe, "url", "must be an http:// or https:// URL");
 	return 0;
 }

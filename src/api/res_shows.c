@@ -85,24 +85,6 @@ static bool color_ok(const char *s)
 	return true;
 }
 
-/* An http(s) URL with a host and without spaces or control characters. */
-static bool url_ok(const char *url)
-{
-	size_t skip;
-	if (strncasecmp(url, "http://", 7) == 0)
-		skip = 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		skip = 8;
-	else
-		return false;
-	if (!url[skip] || url[skip] == '/')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	}
-	return true;
-}
 
 /* Colours are "#rrggbb"; the URL, when not empty, an http(s) URL. */
 static int show_check(struct api_request *req, int64_t id, json_t *body, struct field_errors *fe,
@@ -115,7 +97,7 @@ static int show_check(struct api_request *req, int64_t id, json_t *body, struct 
 			field_error(fe, colors[i], "must be a colour as #rrggbb (#336699)");
 	}
 	const char *url = json_string_value(json_object_get(body, "url"));
-	if (url && *url && !url_ok(url))
+	if (url && *url && !http_url_ok(url))
 		field_error(fe, "url", "must be an http:// or https:// URL");
 	return 0;
 }

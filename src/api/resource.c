@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/audit.h"
 #include "api/body.h"
@@ -783,4 +784,25 @@ void resource_delete(struct api_request *req, struct api_response *res)
 	if (rs->schedule_change)
 		resource_schedule_changed(req);
 	res->status = 204;
+}
+
+size_t http_scheme_len(const char *url)
+{
+	if (strncasecmp(url, "http://", 7) == 0)
+		return 7;
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 8;
+	return 0;
+}
+
+bool http_url_ok(const char *url)
+{
+	size_t skip = http_scheme_len(url);
+	if (!skip || !url[skip] || url[skip] == '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	}
+	return true;
 }

@@ -116,5 +116,11 @@ json_t *json_col_text(struct db_rows *rows, int c);
 /* Format microseconds since the epoch as RFC 3339 into a JSON string. */
 json_t *json_time(int64_t t);
 
+/* The length of url's "http://" or "https://" (any case), 0 for another scheme. */
+size_t http_scheme_len(const char *url);
+/* Whether url is an http(s) URL with a host and without spaces or control
+ * characters. */
+bool http_url_ok(const char *url);
+
 #include "common/banned.h"
 #endif
