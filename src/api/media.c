@@ -327,8 +327,6 @@ void files_analyze(struct api_request *req, struct api_response *res)
 		problem_errno(res, r, what, NULL);
 		return;
 	}
-	db_exec(req->db, "UPDATE files SET import_status = 'pending', failure_reason = NULL,"
-		" updated_at = $1 WHERE id = $2", DB_PARAMS(DB_I(req->now), DB_I(req->ids[0])));
 	audit(req, "analyze", "file", req->ids[0], NULL);
 	api_response_json(res, 202, json_pack("{s:I, s:s}", "file_id", (json_int_t)req->ids[0],
 					      "task_id", task_id));

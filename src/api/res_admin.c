@@ -253,9 +253,6 @@ void task_retry(struct api_request *req, struct api_response *res)
 	char task_id[LIBRARY_TASK_ID_SIZE + 16] = "";
 	if (strcmp(kind, "analyze_file") == 0 && file) {
 		r = library_enqueue_analysis(req->db, req->ctx->mq, file, req->now, task_id);
-		if (r == 0)
-			db_exec(req->db, "UPDATE files SET import_status = 'pending',"
-				" failure_reason = NULL WHERE id = $1", DB_PARAMS(DB_I(file)));
 	} else if (strcmp(kind, "ingest_episode") == 0 && episode) {
 		r = podcast_enqueue_ingest(req->db, req->ctx->mq, episode, req->now, task_id);
 	} else if (strcmp(kind, "poll_podcast") == 0 && podcast) {

@@ -603,6 +603,25 @@ int library_enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int6
 	int r = library_task_create(db, id, kind, file_id, 0, 0, now);
 	if (r < 0)
 		return r;
+	/* The file is pending before the task can run: a worker that finishes
+	 * it at once must not have its "ready" overwritten afterwards. */
+	char old_status[16] = "pending";
+	char *old_reason = NULL;
+	struct db_rows *rows;
+	if (db_query(db, "SELECT import_status, failure_reason FROM files WHERE id = $1",
+		     DB_PARAMS(DB_I(file_id)), &rows) >= 0) {
+		if (db_rows_next(rows)) {
+			if (db_col_text(rows, 0))
+				snprintf(old_status, sizeof(old_status), "%s", db_col_text(rows, 0));
+			if (db_col_text(rows, 1))
+				old_reason = strdup(db_col_text(rows, 1));
+		}
+		db_rows_free(rows);
+	}
+	r = db_exec(db, "UPDATE files SET import_status = 'pending', failure_reason = NULL,"
+		    " updated_at = $1 WHERE id = $2", DB_PARAMS(DB_I(now), DB_I(file_id)));
+	if (r < 0)
+		goto out;
 	struct proto_task t = {
 		.id = id,
 		.kind = PROTO_TASK_ANALYZE_FILE,
@@ -619,9 +638,15 @@ int library_enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int6
 	}
 	buf_release(&msg);
 	if (r < 0) {
-		db_exec(db, "DELETE FROM tasks WHERE task_id = $1", DB_PARAMS(DB_T(id)));
-		return r;
+		db_exec(db, "UPDATE files SET import_status = $1, failure_reason = $2 WHERE id = $3",
+			DB_PARAMS(DB_T(old_status), old_reason ? DB_T(old_reason) : DB_N,
+				  DB_I(file_id)));
+		goto out;
 	}
 	memcpy(task_id_out, id, sizeof(id));
-	return 0;
+out:
+	if (r < 0)
+		db_exec(db, "DELETE FROM tasks WHERE task_id = $1", DB_PARAMS(DB_T(id)));
+	free(old_reason);
+	return r < 0 ? r : 0;
 }

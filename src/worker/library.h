@@ -175,9 +175,10 @@ int library_task_state(struct db *db, const char *task_id, char state[16], int *
 /*
  * Queue the analysis of files row file_id: make a task id
  * ("analyze-<file_id>-<16 random hex digits>", into task_id_out), insert
- * its tasks row, and publish the task on onair.tasks.analyze_file with
- * the task id as the message id. When the publish fails the tasks row is
- * deleted again and the queue's error returned (-ENOTCONN, -ETIMEDOUT,
+ * its tasks row, mark the file pending (failure_reason cleared) and
+ * publish the task on onair.tasks.analyze_file with the task id as the
+ * message id. When the publish fails the tasks row is deleted again, the
+ * file's status put back and the queue's error returned (-ENOTCONN, -ETIMEDOUT,
  * ...: retry later). -ENOENT when there is no such file. Thread-safe as
  * far as mq is (db is the caller's).
  */
