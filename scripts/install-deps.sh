@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [build|test|run|all]   (default: all)
 set -eu
 
-build_pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
+build_pkgs="meson ninja-build pkg-config ccache gcc clang libclang-rt-14-dev python3
 libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libxml2-dev
 libsqlite3-dev libpq-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Install, build and run every test of onair:
-#   1. build/       gcc, warnings as errors, all tests;
-#   2. build-asan/  clang with AddressSanitizer + UBSan (+ LeakSanitizer), all tests;
-#   3. build-fuzz/  clang libFuzzer targets, each run for FUZZ_SECONDS on its corpus.
-# The last line is "N passed, N failed, N skipped"; the exit code is 0
-# only when nothing failed.
-# The end-to-end suite (real Liquidsoap, Icecast, NATS; minutes of audio)
-# and the browser suite (headless Chromium on a real station) run once, in
-# the sanitizer build, where they also check the programs' memory use
-# during real operation; the other suites run in both builds.
-# Environment: FUZZ_SECONDS (default 30), SKIP_ASAN=1, SKIP_FUZZ=1 for
-# quicker local runs (with SKIP_ASAN=1 the e2e and web suites run in the gcc
-# build).
+#   1. build/       gcc, warnings as errors: the unit tests;
+#   2. build-asan/  clang with AddressSanitizer + UBSan (+ LeakSanitizer) and
+#                   the libFuzzer targets: every suite (unit, integration,
+#                   e2e, web), with each fuzz target running FUZZ_SECONDS on
+#                   its corpus beside them (suite 'fuzz', at low priority).
+# The integration, end-to-end (real Liquidsoap, Icecast, NATS; minutes of
+# audio) and browser (headless Chromium on a real station) suites run once,
+# in the sanitizer build, where they also check the programs' memory use
+# during real operation. Tests run side by side (TEST_JOBS at a time,
+# default 4: most of them wait on servers and real-time audio), each on
+# its own ports and directories. Compiler output is cached by ccache.
+# The last lines are the slowest tests and "N passed, N failed, N
+# skipped"; the exit code is 0 only when nothing failed.
+# Environment: FUZZ_SECONDS (default 30), TEST_JOBS, SUITES (meson suites
+# to run), SKIP_ASAN=1 (every suite in the gcc build instead), SKIP_FUZZ=1.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-top=$(pwd)
+cd "$(dirname "$0")/.." || exit 1
 fuzz_seconds=${FUZZ_SECONDS:-30}
 
 passed=0 failed=0 skipped=0
@@ -68,7 +70,8 @@ run_suite() {
 	fi
 	local suites=()
 	for s in ${SUITES:-}; do suites+=(--suite "$s"); done
-	meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}"
+	[ "${SKIP_FUZZ:-0}" = 1 ] && suites+=(--no-suite fuzz)
+	meson test -C "$dir" --print-errorlogs --num-processes "${TEST_JOBS:-4}" "${suites[@]}"
 	count_meson "$dir" "$label"
 }
 
@@ -90,54 +93,35 @@ done
 
 note "build and test (gcc, -Werror)"
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
-	SUITES="unit integration" run_suite build gcc -Dwerror=true --buildtype=debugoptimized
+	SUITES=${SUITES:-unit} run_suite build gcc -Dwerror=true --buildtype=debugoptimized
 else
 	run_suite build gcc -Dwerror=true --buildtype=debugoptimized
 fi
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
-	note "build and test under ASan+UBSan (clang)"
-	CC=clang run_suite build-asan asan -Dwerror=true --buildtype=debug \
-		-Db_sanitize=address,undefined -Db_lundef=false
+	note "build and test under ASan+UBSan (clang), fuzz targets beside the tests"
+	fuzz=true
+	[ "${SKIP_FUZZ:-0}" = 1 ] && fuzz=false
+	clang=clang  # meson puts ccache in front of the compiler only when CC is unset
+	command -v ccache >/dev/null && clang="ccache clang"
+	FUZZ_SECONDS=$fuzz_seconds CC=$clang run_suite build-asan asan -Dwerror=true \
+		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=$fuzz
 fi
 
-if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-	note "fuzz targets, ${fuzz_seconds}s each"
-	if CC=clang meson setup build-fuzz --wipe -Dfuzzing=true -Dtests=false -Dwerror=true \
-		-Db_sanitize=address,undefined -Db_lundef=false >build-fuzz.setup.log 2>&1 ||
-	   CC=clang meson setup build-fuzz -Dfuzzing=true -Dtests=false -Dwerror=true \
-		-Db_sanitize=address,undefined -Db_lundef=false >build-fuzz.setup.log 2>&1; then
-		if ninja -C build-fuzz; then
-			for corpus in tests/fuzz/corpus/*/; do
-				name=$(basename "$corpus")
-				exe=build-fuzz/tests/fuzz/fuzz_$name
-				if [ ! -x "$exe" ]; then
-					fail_step "fuzz $name: no target built"
-					continue
-				fi
-				work=$(mktemp -d)
-				cp -r "$corpus". "$work/"
-				dict=()
-				[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
-				if "$exe" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-					-print_final_stats=1 "${dict[@]}" -artifact_prefix="$top/build-fuzz/" \
-					"$work" >"build-fuzz/fuzz_$name.log" 2>&1; then
-					passed=$((passed + 1))
-					echo "fuzz $name: ok ($(grep -o 'stat::number_of_executed_units: *[0-9]*' build-fuzz/fuzz_$name.log | grep -o '[0-9]*$') runs)"
-				else
-					tail -40 "build-fuzz/fuzz_$name.log"
-					fail_step "fuzz $name: finding (see build-fuzz/fuzz_$name.log)"
-				fi
-				rm -rf "$work"
-			done
-		else
-			fail_step "fuzz: build"
-		fi
-	else
-		cat build-fuzz.setup.log
-		fail_step "fuzz: meson setup"
-	fi
-fi
+note "slowest tests"
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+rows = []
+for path in sys.argv[1:]:
+    try:
+        for line in open(path):
+            r = json.loads(line)
+            rows.append((r.get("duration", 0), r.get("name", "?"), path.split("/")[0]))
+    except FileNotFoundError:
+        pass
+for d, name, build in sorted(rows, reverse=True)[:10]:
+    print("%7.1f s  %s (%s)" % (d, name, build))
+PY
 
 if [ ${#failures[@]} -gt 0 ]; then
 	note "failures"

@@ -322,7 +322,7 @@ void files_analyze(struct api_request *req, struct api_response *res)
 	if (!need_queue(req, res))
 		return;
 	char task_id[LIBRARY_TASK_ID_SIZE];
-	int r = library_enqueue_analysis(req->db, req->ctx->mq, req->ids[0], req->now, task_id);
+	int r = library_reanalyze(req->db, req->ctx->mq, req->ids[0], req->now, task_id);
 	if (r < 0) {
 		problem_errno(res, r, what, NULL);
 		return;

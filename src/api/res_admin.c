@@ -252,7 +252,7 @@ void task_retry(struct api_request *req, struct api_response *res)
 		return;
 	char task_id[LIBRARY_TASK_ID_SIZE + 16] = "";
 	if (strcmp(kind, "analyze_file") == 0 && file) {
-		r = library_enqueue_analysis(req->db, req->ctx->mq, file, req->now, task_id);
+		r = library_reanalyze(req->db, req->ctx->mq, file, req->now, task_id);
 	} else if (strcmp(kind, "ingest_episode") == 0 && episode) {
 		r = podcast_enqueue_ingest(req->db, req->ctx->mq, episode, req->now, task_id);
 	} else if (strcmp(kind, "poll_podcast") == 0 && podcast) {

@@ -175,15 +175,26 @@ int library_task_state(struct db *db, const char *task_id, char state[16], int *
 /*
  * Queue the analysis of files row file_id: make a task id
  * ("analyze-<file_id>-<16 random hex digits>", into task_id_out), insert
- * its tasks row, mark the file pending (failure_reason cleared) and
- * publish the task on onair.tasks.analyze_file with the task id as the
- * message id. When the publish fails the tasks row is deleted again, the
- * file's status put back and the queue's error returned (-ENOTCONN, -ETIMEDOUT,
+ * its tasks row, and publish the task on onair.tasks.analyze_file with
+ * the task id as the message id (a worker skips a file that is ready by
+ * then). When the publish fails the tasks row is deleted again and the
+ * queue's error returned (-ENOTCONN, -ETIMEDOUT,
  * ...: retry later). -ENOENT when there is no such file. Thread-safe as
  * far as mq is (db is the caller's).
  */
 int library_enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
 			     char task_id_out[LIBRARY_TASK_ID_SIZE]);
+
+/*
+ * Analyse files row file_id again, whatever its state: as
+ * library_enqueue_analysis, but the file is marked pending (its
+ * failure_reason cleared) before the task is published, so that the worker
+ * runs it and no later write undoes its result. When the publish fails
+ * the file's status and reason are put back. 0 or -errno as
+ * library_enqueue_analysis.
+ */
+int library_reanalyze(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
+		      char task_id_out[LIBRARY_TASK_ID_SIZE]);
 
 #include "common/banned.h"
 #endif

@@ -132,7 +132,16 @@ check "onair-playout links no SQLite" bash -c "! grep -qi sqlite '$tmp/ldd'"
 check "onair-playout links no PostgreSQL" bash -c "! grep -qi libpq '$tmp/ldd'"
 
 # Clean start and stop against a real nats-server on a free port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# (a port reserved as tests/e2e/station.py does: a lock file held by fd 8
+# for the rest of this script, so tests side by side never share one)
+port_dir=${TMPDIR:-/tmp}/onair-test-ports
+mkdir -p "$port_dir"
+while :; do
+	port=$((20000 + RANDOM % 12000))
+	exec 8<>"$port_dir/$port"
+	flock -n 8 && ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	exec 8<&-
+done
 nats-server -a 127.0.0.1 -p "$port" -js -sd "$tmp/js" >"$tmp/nats.log" 2>&1 &
 nats_pid=$!
 for _ in $(seq 100); do

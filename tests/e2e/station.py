@@ -47,12 +47,35 @@ def log(*args):
     print("#", *args, flush=True)
 
 
+# Ports are drawn below the kernel's ephemeral range (32768 up), so no
+# client socket holds one, and each is reserved for the life of the process
+# by a lock on a file named after it: tests running side by side never pick
+# the same port (tests/harness/harness.c and tests/cli do the same).
+PORT_DIR = os.path.join(tempfile.gettempdir(), "onair-test-ports")
+PORT_RANGE = (20000, 32000)
+_held_ports = []
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that no other test holds and that is free to
+    bind now; it stays reserved until this process exits."""
+    import fcntl
+    import random
+    os.makedirs(PORT_DIR, exist_ok=True)
+    for _ in range(1000):
+        port = random.randrange(*PORT_RANGE)
+        fd = os.open(os.path.join(PORT_DIR, str(port)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                     0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            os.close(fd)
+            continue
+        _held_ports.append(fd)
+        return port
+    raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
 
 
 def wait_tcp(port, timeout=15):

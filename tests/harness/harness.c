@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -177,24 +178,53 @@ int harness_tmpdir(char *out, size_t size)
 	return 0;
 }
 
+/* Ports are drawn below the kernel's ephemeral range (32768 up), so no
+ * client socket holds one, and each is reserved for the life of the process
+ * by a lock on a file named after it, as tests/e2e/station.py does: tests
+ * running side by side never pick the same port. */
+#define PORT_LOW 20000
+#define PORT_HIGH 32000
+
 int harness_free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	int r;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		r = -errno;
-		fprintf(stderr, "harness: cannot find a free port: %s\n", strerror(-r));
-	} else {
-		r = ntohs(sa.sin_port);
+	static bool seeded;
+	if (!seeded) {
+		srandom((unsigned)(getpid() ^ time_now_us()));
+		seeded = true;
 	}
-	close(fd);
-	return r;
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], path[300];
+	snprintf(dir, sizeof(dir), "%s/onair-test-ports", tmp && *tmp ? tmp : "/tmp");
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return -errno;
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		int port = PORT_LOW + (int)(random() % (PORT_HIGH - PORT_LOW));
+		snprintf(path, sizeof(path), "%s/%d", dir, port);
+		int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (lock < 0)
+			return -errno;
+		if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+			close(lock);
+			continue;
+		}
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			int r = -errno;
+			close(lock);
+			return r;
+		}
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int b = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (b < 0) {
+			close(lock);
+			continue;
+		}
+		return port;	/* the lock is held until the process exits */
+	}
+	fprintf(stderr, "harness: no free port in %d-%d\n", PORT_LOW, PORT_HIGH);
+	return -EADDRINUSE;
 }
 
 static bool tcp_accepts(int port)

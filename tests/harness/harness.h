@@ -36,8 +36,10 @@
  * removed with its contents at exit. 0 or -errno. */
 int harness_tmpdir(char *out, size_t size);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it
- * back, close). The port number, or -errno. */
+/* A TCP port on 127.0.0.1 that was free to bind a moment ago and that no
+ * other test process holds (it stays reserved by a lock file in
+ * $TMPDIR/onair-test-ports until this process exits). The port number, or
+ * -errno. */
 int harness_free_port(void);
 
 /* Wait up to timeout_us until 127.0.0.1:port accepts TCP connections.
