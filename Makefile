@@ -19,9 +19,9 @@ run: build
 	@scripts/run-station.sh $(BUILD)
 
 # Install what is missing, build (warnings are errors), run every test,
-# once more under ASan+UBSan, and smoke-run the fuzzers.
+# once more under ASan+UBSan, and run the fuzzers.
 test:
 	@scripts/test.sh
 
 clean:
-	rm -rf build build-asan build-fuzz .run
+	rm -rf build build-asan build-fuzz .run build*.setup.log

@@ -151,13 +151,18 @@ done
 export ONAIR_NATS_URL=nats://127.0.0.1:$port
 stop_cleanly() { # stop_cleanly SIGNAL WANT_TEXT COMMAND...
 	local sig=$1 want=$2; shift 2
-	"$@" 2>"$tmp/run.log" &
+	# Emptied here, not by the background redirection: that runs after the
+	# fork, and until then the file still holds the previous run's lines.
+	: >"$tmp/run.log"
+	"$@" 2>>"$tmp/run.log" &
 	local pid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do # up to 60 s (a loaded sanitizer build)
 		grep -q "$want" "$tmp/run.log" && break
 		sleep 0.1
 	done
-	grep -q "$want" "$tmp/run.log" || { echo "# never saw '$want':"; cat "$tmp/run.log"; kill -9 $pid; return 1; }
+	grep -q "$want" "$tmp/run.log" || {
+		echo "# never saw '$want':"
+		cat "$tmp/run.log"; kill -9 $pid; return 1; }
 	kill -"$sig" $pid
 	wait $pid
 	local rc=$?

@@ -344,6 +344,14 @@ class IcecastListener:
         self._stop = True
         self._t.join(10)
 
+    def summary(self):
+        """One line per connection (for a failure's diagnosis)."""
+        if not self.connections:
+            return "no byte received from %s" % self.url
+        return "; ".join("connection %d: %d bytes from %.2f to %.2f" % (
+            i, len(c.data), c.first_byte, c.ended or time.time())
+            for i, c in enumerate(self.connections))
+
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
 
@@ -405,6 +413,14 @@ class HlsListener:
     def stop(self):
         self._stop = True
         self._t.join(10)
+
+    def summary(self):
+        """One line per connection (for a failure's diagnosis)."""
+        if not self.connections:
+            return "no byte received from %s" % self.url
+        return "; ".join("connection %d: %d bytes from %.2f to %.2f" % (
+            i, len(c.data), c.first_byte, c.ended or time.time())
+            for i, c in enumerate(self.connections))
 
     def runs(self, freqs, **kw):
         pcm = b"".join(decode_to_pcm(d, "mpegts") for _, d in self.segments)
@@ -606,6 +622,23 @@ class Station:
         except OSError:
             pass
         return out
+
+    def diagnose(self, name="a", lines=15):
+        """Log the ends of a playout's log and of its Icecast's error log."""
+        def tail(path):
+            try:
+                with open(path, errors="replace") as f:
+                    return f.read().splitlines()[-lines:]
+            except OSError as e:
+                return [str(e)]
+        server = self.playouts[name]["icecast"]
+        d = os.path.join(self.dir, "icecast" if server == "main" else "icecast-" + server)
+        log("---- playout %s (last %d lines)" % (name, lines))
+        for line in tail(self.playouts[name]["log"]):
+            log(line)
+        log("---- its Icecast's error.log")
+        for line in tail(os.path.join(d, "log", "error.log")):
+            log(line)
 
     def playout_log(self, name="a"):
         with open(self.playouts[name]["log"], errors="replace") as f:

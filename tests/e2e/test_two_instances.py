@@ -90,8 +90,12 @@ def main():
         seq_b = [(a, b) for a, b, _ in ch["b"]]
         expected = [(0, 440), (440, 550), (550, 0), (0, 660), (660, 770), (770, 880),
                     (880, 0)]
-        tap.ok(seq_a == expected, "instance a plays the schedule", seq_a)
-        tap.ok(seq_b == expected, "instance b plays the schedule", seq_b)
+        for name, seq in (("a", seq_a), ("b", seq_b)):
+            tap.ok(seq == expected, "instance %s plays the schedule" % name, seq)
+            if seq != expected:
+                log("listener %s (items from %.2f to %.2f): %s" % (
+                    name, start, ends[-1], ice[name].summary()))
+                st.diagnose(name)
         if seq_a == seq_b:
             diffs = [tb - ta for (_, _, ta), (_, _, tb) in zip(ch["a"], ch["b"])]
             log("b - a at each change (s):", " ".join("%+.3f" % x for x in diffs))

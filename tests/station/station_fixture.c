@@ -11,14 +11,14 @@
 
 #include <cmocka.h>
 
-#include "db/migrations.h"
+#include "db_template.h"
 #include "harness.h"
 #include "station_fixture.h"
 
 static enum db_backend backend;
 static struct harness_pg pg;
 static char tmpdir[256];
-static int files_made;
+static struct db_template templ;
 static int64_t unique_counter;
 static char group[128];
 static char last_url[512];
@@ -34,11 +34,13 @@ int fixture_init(int argc, char **argv)
 		return -1;
 	if (backend == DB_POSTGRES && harness_pg_start(&pg) < 0)
 		return -1;
+	db_template_init(&templ, backend, tmpdir, &pg);
 	return 0;
 }
 
 void fixture_fini(void)
 {
+	db_template_fini(&templ);
 	if (backend == DB_POSTGRES)
 		harness_pg_stop(&pg);
 }
@@ -58,22 +60,15 @@ enum db_backend fixture_backend(void)
 struct db *fixture_db(void)
 {
 	char url[512];
-	char err[256];
+	char err[256] = "";
 	struct db *db = NULL;
-	if (backend == DB_SQLITE)
-		snprintf(url, sizeof(url), "sqlite://%.400s/station-%d.db", tmpdir, ++files_made);
-	else
-		snprintf(url, sizeof(url), "%.500s", pg.url);
+	int r = db_template_fresh(&templ, url, sizeof(url), err, sizeof(err));
+	if (r < 0)
+		fail_msg("a fresh database: %d %s", r, err);
 	snprintf(last_url, sizeof(last_url), "%s", url);
-	int r = db_open(&db, url, err, sizeof(err));
+	r = db_open(&db, url, err, sizeof(err));
 	if (r < 0)
 		fail_msg("db_open: %s", err);
-	if (backend == DB_POSTGRES &&
-	    db_exec_script(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") < 0)
-		fail_msg("emptying the schema: %s", db_errmsg(db));
-	r = db_migrate(db, NULL, NULL);
-	if (r < 0)
-		fail_msg("db_migrate: %d %s", r, db_errmsg(db));
 	return db;
 }
 

@@ -23,14 +23,15 @@
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
-#include "db/migrations.h"
+#include "db_template.h"
 #include "worker/library.h"
 
 static const char *onair;
 static enum db_backend backend;
 static struct harness_pg pg;
 static char group[128];
-static int setups;
+static struct db_template templ;
+static char templ_dir[256];
 
 #define MAX_CHILDREN 64
 static pid_t children[MAX_CHILDREN];
@@ -54,11 +55,15 @@ int wfx_init(int argc, char **argv)
 	atexit(kill_children);
 	if (backend == DB_POSTGRES && harness_pg_start(&pg) < 0)
 		return -1;
+	if (harness_tmpdir(templ_dir, sizeof(templ_dir)) < 0)
+		return -1;
+	db_template_init(&templ, backend, templ_dir, &pg);
 	return 0;
 }
 
 void wfx_fini(void)
 {
+	db_template_fini(&templ);
 	if (backend == DB_POSTGRES)
 		harness_pg_stop(&pg);
 }
@@ -87,19 +92,12 @@ void wfx_setup(struct wfx *w, bool with_nats)
 	memset(w, 0, sizeof(*w));
 	if (harness_tmpdir(w->dir, sizeof(w->dir)) < 0)
 		fail_msg("no temporary directory");
-	if (backend == DB_SQLITE)
-		snprintf(w->db_url, sizeof(w->db_url), "sqlite://%.400s/onair-%d.db", w->dir,
-			 ++setups);
-	else
-		snprintf(w->db_url, sizeof(w->db_url), "%s", pg.url);
-	char err[256];
+	char err[256] = "";
+	int r = db_template_fresh(&templ, w->db_url, sizeof(w->db_url), err, sizeof(err));
+	if (r < 0)
+		fail_msg("a fresh database: %d %s", r, err);
 	if (db_open(&w->db, w->db_url, err, sizeof(err)) < 0)
 		fail_msg("db_open: %s", err);
-	if (backend == DB_POSTGRES &&
-	    db_exec_script(w->db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") < 0)
-		fail_msg("emptying the schema: %s", db_errmsg(w->db));
-	if (db_migrate(w->db, NULL, NULL) < 0)
-		fail_msg("db_migrate: %s", db_errmsg(w->db));
 	snprintf(w->storage_path, sizeof(w->storage_path), "%.400s/media", w->dir);
 	if (storage_open(&w->st, w->storage_path) < 0)
 		fail_msg("storage_open %s", w->storage_path);
