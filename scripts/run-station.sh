@@ -2,8 +2,10 @@
 # Start a whole onair station on this machine, in the foreground, until
 # Ctrl-C: NATS with JetStream, Icecast, the create block's roles (messages,
 # worker, api) and one playout instance driving Liquidsoap, on air with
-# demo content in its library and schedule. State lives in .run/ (kept
-# between runs).
+# demo content in its library and schedule. onair-supervise runs them:
+# any process that dies is restarted (playout restarts Liquidsoap itself),
+# and Ctrl-C stops them all. State lives in .run/ (kept between runs), the
+# processes' output in .run/logs/NAME.log.
 # Usage: scripts/run-station.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,8 @@ hls_port=${ONAIR_RUN_HLS_PORT:-8002}
 api_port=${ONAIR_RUN_API_PORT:-8080}
 onair=$top/$build/src/onair/onair
 playout=$top/$build/src/playout/onair-playout
-mkdir -p "$state"/{nats,playout,demo,icecast/log}
+supervise=$top/$build/src/supervise/onair-supervise
+mkdir -p "$state"/{nats,playout,demo,logs,icecast/log}
 chmod 755 "$state"
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -42,32 +45,23 @@ umask 022
 # shellcheck disable=SC1091
 . "$state/secrets"
 
-pids=()
-stop_all() {
-	trap - INT TERM EXIT
-	echo
-	echo "onair: stopping..."
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${pids[i]}" 2>/dev/null || true
+# The processes, in the order they start; onair-supervise reads this.
+procfile=$state/procfile
+echo "# written by scripts/run-station.sh" >"$procfile"
+proc() { # proc NAME [ready=tcp:PORT] -- COMMAND...: one line, each word quoted
+	local line=$1
+	shift
+	for w in "$@"; do
+		case $w in
+		-- | ready=*) line+=" $w" ;;
+		*) line+=" '${w//\'/}'" ;;
+		esac
 	done
-	wait 2>/dev/null || true
-	echo "onair: stopped"
-}
-trap stop_all INT TERM EXIT
-
-wait_port() {
-	for _ in $(seq 200); do
-		port_busy "$1" && return 0
-		sleep 0.05
-	done
-	echo "onair: $2 did not start (see its log in $state)" >&2
-	exit 1
+	echo "$line" >>"$procfile"
 }
 
 # 1. The message queue.
-nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$state/nats" >"$state/nats.log" 2>&1 &
-pids+=($!)
-wait_port "$nats_port" "nats-server"
+proc nats "ready=tcp:$nats_port" -- nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$state/nats"
 
 # 2. Icecast (it refuses to run as root: it runs as the icecast2 user then).
 cat >"$state/icecast/icecast.xml" <<XML
@@ -87,13 +81,11 @@ cat >"$state/icecast/icecast.xml" <<XML
 XML
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R icecast2 "$state/icecast/log"
-	setpriv --reuid=icecast2 --regid=icecast --init-groups icecast2 -c "$state/icecast/icecast.xml" \
-		>"$state/icecast.log" 2>&1 &
+	proc icecast "ready=tcp:$icecast_port" -- setpriv --reuid=icecast2 --regid=icecast \
+		--init-groups --pdeathsig TERM icecast2 -c "$state/icecast/icecast.xml"
 else
-	icecast2 -c "$state/icecast/icecast.xml" >"$state/icecast.log" 2>&1 &
+	proc icecast "ready=tcp:$icecast_port" -- icecast2 -c "$state/icecast/icecast.xml"
 fi
-pids+=($!)
-wait_port "$icecast_port" "Icecast"
 
 # 3. The demo station in the database: the demo pieces imported into the
 #    library (analysed like any upload), a show that runs all day with an
@@ -165,19 +157,22 @@ export ONAIR_PUBLIC_STREAM_URL=http://127.0.0.1:$icecast_port/live.mp3
 export ONAIR_PUBLIC_HLS_URL=http://127.0.0.1:$hls_port/hls/live.m3u8
 
 # 4. The create block's roles, then playout.
-"$onair" messages 2>>"$state/onair.log" &
-pids+=($!)
-"$onair" worker 2>>"$state/onair.log" &
-pids+=($!)
-"$onair" api 2>>"$state/onair.log" &
-pids+=($!)
-wait_port "$api_port" "onair api"
-"$playout" run 2>>"$state/playout.log" &
-pids+=($!)
+proc messages -- "$onair" messages
+proc worker -- "$onair" worker
+proc api "ready=tcp:$api_port" -- "$onair" api
+proc playout -- "$playout" run
 
-echo "onair: starting playout and Liquidsoap..."
-for _ in $(seq 300); do
+# Ctrl-C reaches the supervisor (which stops everything) and this script,
+# which only waits for it.
+"$supervise" --log-dir "$state/logs" "$procfile" &
+supervisor=$!
+trap ':' INT
+trap 'kill -TERM $supervisor 2>/dev/null' TERM HUP
+
+echo "onair: starting the station..."
+for _ in $(seq 600); do
 	curl -sf "http://127.0.0.1:$icecast_port/status-json.xsl" 2>/dev/null | grep -q live.mp3 && break
+	kill -0 "$supervisor" 2>/dev/null || break
 	sleep 0.1
 done
 
@@ -188,6 +183,7 @@ onair is on air (state and logs in $state).
   Listen (Icecast):  http://127.0.0.1:$icecast_port/live.mp3
   Listen (HLS):      http://127.0.0.1:$hls_port/hls/live.m3u8
   Player page:       http://127.0.0.1:$api_port/player  (embeddable; ?theme=dark, ?autoplay=1)
+  Logs:              $state/logs/ (one file a process; supervise lines above)
   What plays now:    ONAIR_PLAYOUT_STATE_DIR=$state/playout $playout status
   Live DJ input:     icecast://dj:$dj_password@127.0.0.1:$harbor_port/show
                      (e.g. ffmpeg -re -i song.mp3 -c:a libmp3lame -f mp3
@@ -206,6 +202,11 @@ onair is on air (state and logs in $state).
   Log in as:         admin / $admin_password
 
 MSG
-# Stop everything when any part dies.
-wait -n || true
-echo "onair: a process exited; stopping the station (see the logs in $state)" >&2
+# Until the supervisor has stopped everything (Ctrl-C).
+status=0
+while kill -0 "$supervisor" 2>/dev/null; do
+	status=0
+	wait "$supervisor" || status=$?
+done
+echo "onair: stopped"
+exit "$status"
