@@ -129,8 +129,7 @@ static void exec_child(const struct procfile_entry *e, int log_fd, pid_t parent)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);	/* an ignored signal would stay ignored */
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
@@ -361,11 +360,8 @@ static int64_t start_due(struct sv *s)
 
 static int wait_event(const sigset_t *set, int64_t timeout_us)
 {
-	struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
-	if (timeout_us >= 0) {
-		ts.tv_sec = (time_t)(timeout_us / USEC_PER_SEC);
-		ts.tv_nsec = (long)(timeout_us % USEC_PER_SEC) * 1000;
-	}
+	struct timespec ts = { .tv_sec = (time_t)(timeout_us / USEC_PER_SEC),
+			       .tv_nsec = (long)(timeout_us % USEC_PER_SEC) * 1000 };
 	int sig = sigtimedwait(set, NULL, timeout_us >= 0 ? &ts : NULL);
 	return sig < 0 ? 0 : sig;
 }
@@ -384,7 +380,7 @@ static void init(struct sv *s, const struct procfile *pf, const struct sv_option
 
 int supervisor_run(const struct procfile *pf, const struct sv_options *opt)
 {
-	static struct sv s;
+	struct sv s;
 	sigset_t set;
 	init(&s, pf, opt);
 	if (s.o.log_dir) {

@@ -585,8 +585,8 @@ int library_task_state(struct db *db, const char *task_id, char state[16], int *
 	return r;
 }
 
-static int enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
-			    bool mark_pending, char task_id_out[LIBRARY_TASK_ID_SIZE])
+int library_enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
+			     char task_id_out[LIBRARY_TASK_ID_SIZE])
 {
 	if (!db || !mq || file_id <= 0 || !task_id_out)
 		return -EINVAL;
@@ -603,29 +603,6 @@ static int enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64
 	int r = library_task_create(db, id, kind, file_id, 0, 0, now);
 	if (r < 0)
 		return r;
-	/* The file is pending before the task can run: a worker that takes it
-	 * at once must see it pending (not skip it as ready), and must not
-	 * have its result overwritten afterwards. */
-	char old_status[16] = "pending";
-	char *old_reason = NULL;
-	struct db_rows *rows;
-	if (mark_pending &&
-	    db_query(db, "SELECT import_status, failure_reason FROM files WHERE id = $1",
-		     DB_PARAMS(DB_I(file_id)), &rows) >= 0) {
-		if (db_rows_next(rows)) {
-			if (db_col_text(rows, 0))
-				snprintf(old_status, sizeof(old_status), "%s", db_col_text(rows, 0));
-			if (db_col_text(rows, 1))
-				old_reason = strdup(db_col_text(rows, 1));
-		}
-		db_rows_free(rows);
-	}
-	if (mark_pending) {
-		r = db_exec(db, "UPDATE files SET import_status = 'pending', failure_reason = NULL,"
-			    " updated_at = $1 WHERE id = $2", DB_PARAMS(DB_I(now), DB_I(file_id)));
-		if (r < 0)
-			goto out;
-	}
 	struct proto_task t = {
 		.id = id,
 		.kind = PROTO_TASK_ANALYZE_FILE,
@@ -642,28 +619,42 @@ static int enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64
 	}
 	buf_release(&msg);
 	if (r < 0) {
-		if (mark_pending)
-			db_exec(db, "UPDATE files SET import_status = $1, failure_reason = $2"
-				" WHERE id = $3", DB_PARAMS(DB_T(old_status), old_reason ?
-				DB_T(old_reason) : DB_N, DB_I(file_id)));
-		goto out;
+		db_exec(db, "DELETE FROM tasks WHERE task_id = $1", DB_PARAMS(DB_T(id)));
+		return r;
 	}
 	memcpy(task_id_out, id, sizeof(id));
-out:
-	if (r < 0)
-		db_exec(db, "DELETE FROM tasks WHERE task_id = $1", DB_PARAMS(DB_T(id)));
-	free(old_reason);
-	return r < 0 ? r : 0;
-}
-
-int library_enqueue_analysis(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
-			     char task_id_out[LIBRARY_TASK_ID_SIZE])
-{
-	return enqueue_analysis(db, mq, file_id, now, false, task_id_out);
+	return 0;
 }
 
 int library_reanalyze(struct db *db, struct mq *mq, int64_t file_id, int64_t now,
 		      char task_id_out[LIBRARY_TASK_ID_SIZE])
 {
-	return enqueue_analysis(db, mq, file_id, now, true, task_id_out);
+	if (!db || !mq || file_id <= 0 || !task_id_out)
+		return -EINVAL;
+	/* The file is pending before the task can run: a worker that takes it
+	 * at once must see it pending (not skip it as ready), and must not
+	 * have its result overwritten afterwards. */
+	char old_status[16] = "pending";
+	char *old_reason = NULL;
+	struct db_rows *rows;
+	if (db_query(db, "SELECT import_status, failure_reason FROM files WHERE id = $1",
+		     DB_PARAMS(DB_I(file_id)), &rows) >= 0) {
+		if (db_rows_next(rows)) {
+			if (db_col_text(rows, 0))
+				snprintf(old_status, sizeof(old_status), "%s", db_col_text(rows, 0));
+			if (db_col_text(rows, 1))
+				old_reason = xstrdup(db_col_text(rows, 1));
+		}
+		db_rows_free(rows);
+	}
+	int r = db_exec(db, "UPDATE files SET import_status = 'pending', failure_reason = NULL,"
+			" updated_at = $1 WHERE id = $2", DB_PARAMS(DB_I(now), DB_I(file_id)));
+	if (r >= 0)
+		r = library_enqueue_analysis(db, mq, file_id, now, task_id_out);
+	if (r < 0)
+		db_exec(db, "UPDATE files SET import_status = $1, failure_reason = $2 WHERE id = $3",
+			DB_PARAMS(DB_T(old_status), old_reason ? DB_T(old_reason) : DB_N,
+				  DB_I(file_id)));
+	free(old_reason);
+	return r;
 }

@@ -414,14 +414,6 @@ class HlsListener:
         self._stop = True
         self._t.join(10)
 
-    def summary(self):
-        """One line per connection (for a failure's diagnosis)."""
-        if not self.connections:
-            return "no byte received from %s" % self.url
-        return "; ".join("connection %d: %d bytes from %.2f to %.2f" % (
-            i, len(c.data), c.first_byte, c.ended or time.time())
-            for i, c in enumerate(self.connections))
-
     def runs(self, freqs, **kw):
         pcm = b"".join(decode_to_pcm(d, "mpegts") for _, d in self.segments)
         return segments_of_pcm(pcm, freqs, **kw)
@@ -504,7 +496,7 @@ class Station:
             shutil.chown(os.path.join(d, "log"), user)
         binary = shutil.which("icecast2") or "/usr/bin/icecast2"
         proc = spawn([binary, "-c", conf], d + ".log", user=user)
-        self.icecasts[name] = {"port": port, "proc": proc}
+        self.icecasts[name] = {"port": port, "proc": proc, "dir": d}
         if name == "main":
             self.icecast_port, self.icecast = port, proc
         wait_tcp(port)
@@ -631,8 +623,7 @@ class Station:
                     return f.read().splitlines()[-lines:]
             except OSError as e:
                 return [str(e)]
-        server = self.playouts[name]["icecast"]
-        d = os.path.join(self.dir, "icecast" if server == "main" else "icecast-" + server)
+        d = self.icecasts[self.playouts[name]["icecast"]]["dir"]
         log("---- playout %s (last %d lines)" % (name, lines))
         for line in tail(self.playouts[name]["log"]):
             log(line)

@@ -20,6 +20,7 @@ void db_template_init(struct db_template *t, enum db_backend backend, const char
 	t->backend = backend;
 	snprintf(t->dir, sizeof(t->dir), "%s", dir ? dir : "");
 	t->pg = pg;
+	buf_init(&t->image, DB_TEMPLATE_MAX_BYTES);
 }
 
 static void set_err(char *err, size_t errlen, const char *what, const char *detail)
@@ -41,58 +42,43 @@ static int migrate_url(const char *url, char *err, size_t errlen)
 	return r;
 }
 
-static int copy_file(const char *from, const char *to)
+/* Write the template's bytes as a new file at path. */
+static int write_copy(const struct buf *image, const char *path)
 {
-	char chunk[65536];
-	int r = 0;
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
+	int r = fs_write_all(fd, image->data, image->len);
+	if (close(fd) < 0 && r == 0)
 		r = -errno;
-		goto close_in;
-	}
-	for (;;) {
-		ssize_t n = read(in, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		r = fs_write_all(out, chunk, (size_t)n);
-		if (r < 0)
-			break;
-	}
-	if (close(out) < 0 && r == 0)
-		r = -errno;
-close_in:
-	close(in);
 	return r;
 }
 
 static int fresh_sqlite(struct db_template *t, char *url, size_t size, char *err, size_t errlen)
 {
-	char template[512];
 	char path[512];
-	int n = snprintf(template, sizeof(template), "%s/template.db", t->dir);
-	if (n < 0 || (size_t)n >= sizeof(template))
-		return -ENAMETOOLONG;
-	if (!t->ready) {
+	int r;
+	if (t->image.len == 0) {
+		/* Migrated once, closed (the WAL is checkpointed into the file),
+		 * then read once: each fresh database is these bytes. */
 		char turl[600];
-		snprintf(turl, sizeof(turl), "sqlite://%s", template);
-		int r = migrate_url(turl, err, errlen);
+		int n = snprintf(path, sizeof(path), "%s/template.db", t->dir);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return -ENAMETOOLONG;
+		snprintf(turl, sizeof(turl), "sqlite://%s", path);
+		r = migrate_url(turl, err, errlen);
 		if (r < 0)
 			return r;
-		t->ready = 1;	/* closed: the WAL is checkpointed into the file */
+		r = fs_read_file(path, &t->image);
+		if (r < 0) {
+			set_err(err, errlen, "reading the template", strerror(-r));
+			return r;
+		}
 	}
-	n = snprintf(path, sizeof(path), "%s/db-%d.db", t->dir, t->made + 1);
+	int n = snprintf(path, sizeof(path), "%s/db-%d.db", t->dir, t->made + 1);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	int r = copy_file(template, path);
+	r = write_copy(&t->image, path);
 	if (r < 0) {
 		set_err(err, errlen, "copying the template", strerror(-r));
 		return r;
@@ -135,5 +121,5 @@ int db_template_fresh(struct db_template *t, char *url, size_t size, char *err, 
 
 void db_template_fini(struct db_template *t)
 {
-	(void)t;	/* nothing is held open between calls */
+	buf_release(&t->image);
 }

@@ -1,29 +1,32 @@
 /*
- * db_template.h - fresh, migrated databases for tests, made from one
- * migrated template instead of migrating every time.
+ * db_template.h - a fresh, migrated database for each test case.
  *
- * SQLite: the schema is migrated once into dir/template.db, and each
- * fresh database is a byte copy of it (dir/db-N.db): half the time of a
- * migration under the sanitizers. PostgreSQL: the harness's database,
- * its schema dropped and migrated again; copying a template database
- * (CREATE DATABASE ... TEMPLATE, either strategy) measured slower here, as
- * each copy writes the whole database to disk. Every earlier connection
- * to it must be closed first.
+ * SQLite: the schema is migrated once into dir/template.db, which is read
+ * once, and each fresh database is a copy of those bytes (dir/db-N.db):
+ * half the time of a migration under the sanitizers. PostgreSQL: the
+ * harness's database, its schema dropped and migrated again (an open
+ * transaction on it would make that wait). Copying a template database
+ * there (CREATE DATABASE ... TEMPLATE, either strategy) measured slower
+ * on this kind of machine: each copy writes the whole database to disk.
  */
 #ifndef ONAIR_TEST_DB_TEMPLATE_H
 #define ONAIR_TEST_DB_TEMPLATE_H
 
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "db/db.h"
 #include "harness.h"
+
+#define DB_TEMPLATE_MAX_BYTES (16 << 20)	/* the migrated SQLite file */
 
 struct db_template {
 	enum db_backend backend;
 	char dir[256];			/* SQLite: where the files go */
 	const struct harness_pg *pg;	/* PostgreSQL: the server */
 	int made;			/* fresh databases made so far */
-	int ready;			/* the template is migrated */
+	struct buf image;		/* SQLite: the migrated template's bytes
+					 * (empty until first use) */
 };
 
 /* Set t up for backend: SQLite files under dir, or databases on the
@@ -36,7 +39,7 @@ void db_template_init(struct db_template *t, enum db_backend backend, const char
  * url is too small); err, when not NULL, says what failed. */
 int db_template_fresh(struct db_template *t, char *url, size_t size, char *err, size_t errlen);
 
-/* Done with t. The databases stay. */
+/* Free what t holds. The databases stay. */
 void db_template_fini(struct db_template *t);
 
 #include "common/banned.h"
