@@ -278,6 +278,7 @@ class IcecastConnection:
         self.data = bytearray()
         self.reads = []
         self.ended = None
+        self.end_reason = None
 
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)
@@ -332,10 +333,12 @@ class IcecastListener:
                             self.connections.append(conn)
                         conn.data += chunk
                         conn.reads.append((now, len(conn.data)))
-            except OSError:
-                pass
+                    why = "stopped" if self._stop else "end of stream"
+            except OSError as e:
+                why = "%s: %s" % (type(e).__name__, e)
             if conn is not None:
                 conn.ended = time.time()
+                conn.end_reason = why
                 if not self.reconnect:
                     return  # one continuous recording only
             time.sleep(0.1)
@@ -348,9 +351,10 @@ class IcecastListener:
         """One line per connection (for a failure's diagnosis)."""
         if not self.connections:
             return "no byte received from %s" % self.url
-        return "; ".join("connection %d: %d bytes from %.2f to %.2f" % (
-            i, len(c.data), c.first_byte, c.ended or time.time())
-            for i, c in enumerate(self.connections))
+        return "; ".join("connection %d: %d bytes from %.2f to %.2f (%s), longest stall %.2f s"
+                         % (i, len(c.data), c.first_byte, c.ended or time.time(),
+                            c.end_reason or "open", c.longest_stall())
+                         for i, c in enumerate(self.connections))
 
     def runs(self, freqs, **kw):
         return segments_of_pcm(decode_to_pcm(bytes(self.data), "mp3"), freqs, **kw)

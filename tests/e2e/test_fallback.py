@@ -165,6 +165,9 @@ def main():
             heard[k] = r
         missing = [f for k, f in zip(anchor_idx, ANCHORS) if heard[k] is None]
         tap.ok(not missing, "every anchor tone is heard", "not heard: %s" % missing)
+        if missing:
+            log("listened from %.2f to %.2f: %s" % (sched[0], ends[-1], ice.summary()))
+            st.diagnose("a")
         if heard[0] is None:
             raise RuntimeError("no reference: item 1 was not heard")
         delay = heard[0][0] - sched[0]
