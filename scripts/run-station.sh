@@ -6,20 +6,22 @@
 # any process that dies is restarted (playout restarts Liquidsoap itself),
 # and Ctrl-C stops them all. State lives in .run/ (kept between runs), the
 # processes' output in .run/logs/NAME.log.
-# Usage: scripts/run-station.sh [BUILD_DIR]
+# Usage: scripts/run-station.sh [BUILD_DIR]  (default build; relative to the
+# source tree or absolute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 build=${1:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
 state=${ONAIR_RUN_DIR:-$top/.run}
 nats_port=${ONAIR_RUN_NATS_PORT:-4222}
 icecast_port=${ONAIR_RUN_ICECAST_PORT:-8000}
 harbor_port=${ONAIR_RUN_HARBOR_PORT:-8001}
 hls_port=${ONAIR_RUN_HLS_PORT:-8002}
 api_port=${ONAIR_RUN_API_PORT:-8080}
-onair=$top/$build/src/onair/onair
-playout=$top/$build/src/playout/onair-playout
-supervise=$top/$build/src/supervise/onair-supervise
+onair=$build/src/onair/onair
+playout=$build/src/playout/onair-playout
+supervise=$build/src/supervise/onair-supervise
 mkdir -p "$state"/{nats,playout,demo,logs,icecast/log}
 chmod 755 "$state"
 
@@ -81,6 +83,11 @@ cat >"$state/icecast/icecast.xml" <<XML
 XML
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R icecast2 "$state/icecast/log"
+	if ! setpriv --reuid=icecast2 --regid=icecast --init-groups test -r "$state/icecast/icecast.xml"; then
+		echo "onair: the icecast2 user cannot read $state/icecast/icecast.xml (is a parent" >&2
+		echo "       directory private?); set ONAIR_RUN_DIR to a directory it can reach." >&2
+		exit 1
+	fi
 	proc icecast "ready=tcp:$icecast_port" -- setpriv --reuid=icecast2 --regid=icecast \
 		--init-groups --pdeathsig TERM icecast2 -c "$state/icecast/icecast.xml"
 else
@@ -170,15 +177,25 @@ trap ':' INT
 trap 'kill -TERM $supervisor 2>/dev/null' TERM HUP
 
 echo "onair: starting the station..."
+on_air=no
 for _ in $(seq 600); do
-	curl -sf "http://127.0.0.1:$icecast_port/status-json.xsl" 2>/dev/null | grep -q live.mp3 && break
+	if curl -sf "http://127.0.0.1:$icecast_port/status-json.xsl" 2>/dev/null | grep -q live.mp3; then
+		on_air=yes
+		break
+	fi
 	kill -0 "$supervisor" 2>/dev/null || break
 	sleep 0.1
 done
+if [ $on_air = yes ]; then
+	echo
+	echo "onair is on air (state and logs in $state)."
+else
+	echo
+	echo "onair: the stream is not up after 60 s; the supervisor keeps trying. See"
+	echo "       $state/logs/ (icecast.log, playout.log) for why."
+fi
 
 cat <<MSG
-
-onair is on air (state and logs in $state).
 
   Listen (Icecast):  http://127.0.0.1:$icecast_port/live.mp3
   Listen (HLS):      http://127.0.0.1:$hls_port/hls/live.m3u8

@@ -1288,9 +1288,12 @@ static void playout_close(struct playout *p)
 	}
 	mq_sub_close(p->sub_all);
 	mq_sub_close(p->sub_one);
-	if (p->stop_liquidsoap)
+	if (p->stop_liquidsoap) {
 		liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
-	else if (p->liq.pid > 0)
+		/* Liquidsoap leaves its control socket behind. */
+		if (p->socket_path[0] && unlink(p->socket_path) < 0 && errno != ENOENT)
+			log_warn(COMPONENT, "cannot remove %s: %s", p->socket_path, strerror(errno));
+	} else if (p->liq.pid > 0)
 		log_info(COMPONENT, "leaving Liquidsoap (pid %d) running", (int)p->liq.pid);
 	liq_ctl_release(&p->ctl);
 	log_tail_release(&p->tail);

@@ -132,7 +132,7 @@ def stop(p, sig=signal.SIGTERM, timeout=10):
         _live.remove(p)
 
 
-def _running(pid):
+def running(pid):
     """Is pid a process that has not exited (zombies count as exited)?"""
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -678,7 +678,7 @@ class Station:
             # After a kill -9 of playout its Liquidsoap (own session) runs on.
             pid = self.kill_liquidsoap(name)
             end = time.time() + 5
-            while pid and time.time() < end and _running(pid):
+            while pid and time.time() < end and running(pid):
                 time.sleep(0.05)
         for ice in self.icecasts.values():
             stop(ice["proc"])
