@@ -1,8 +1,10 @@
 # The two commands of the README, and a few conveniences. The build
 # itself is meson's: this file only chains the steps.
 BUILD ?= build
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test install clean
 
 all: build
 
@@ -22,6 +24,13 @@ run: build
 # once more under ASan+UBSan, and run the fuzzers.
 test:
 	@scripts/test.sh
+
+# Install the programs, systemd units, default settings (kept when already
+# there) and docs under PREFIX, settings in SYSCONFDIR/onair; DESTDIR for
+# a staging tree. docs/operations.md says what to do next.
+install: build
+	@meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
+	@DESTDIR="$(DESTDIR)" meson install -C $(BUILD) --quiet
 
 clean:
 	rm -rf build build-asan build-fuzz .run build*.setup.log

@@ -9,7 +9,7 @@ libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev 
 libsqlite3-dev libpq-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"
 test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema
-postgresql sqlite3 wrk libical-dev chromium"
+postgresql sqlite3 wrk libical-dev chromium systemd"
 run_pkgs="nats-server liquidsoap icecast2 ffmpeg sqlite3"
 
 case "${1:-all}" in

@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,12 @@
 #include "common/timeutil.h"
 
 static _Atomic int current_level = LOG_INFO;
+static _Atomic uint64_t written[LOG_DEBUG + 1];
+
+/* The last warning or error, for log_last_problem. */
+static pthread_mutex_t problem_lock = PTHREAD_MUTEX_INITIALIZER;
+static char problem_text[512];
+static int64_t problem_at;
 
 static const char *const level_names[] = {
 	[LOG_ERROR] = "ERROR",
@@ -71,6 +78,19 @@ void log_vwrite(enum log_level level, const char *component, const char *fmt, va
 		memcpy(line + len - 4, "...", 3);
 		len--;
 	}
+	atomic_fetch_add(&written[level], 1);
+	if (level <= LOG_WARN) {
+		/* Keep the line from its "[component]", without the time stamp. */
+		const char *from = line + strlen(ts) + 7;
+		size_t keep = len - (size_t)(from - line);
+		if (keep >= sizeof(problem_text))
+			keep = sizeof(problem_text) - 1;
+		pthread_mutex_lock(&problem_lock);
+		memcpy(problem_text, from, keep);
+		problem_text[keep] = '\0';
+		problem_at = time_now_us();
+		pthread_mutex_unlock(&problem_lock);
+	}
 	line[len++] = '\n';
 	ssize_t off = 0;
 	while ((size_t)off < len) {
@@ -90,4 +110,19 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
 	va_start(ap, fmt);
 	log_vwrite(level, component, fmt, ap);
 	va_end(ap);
+}
+
+int64_t log_last_problem(char *out, size_t size)
+{
+	pthread_mutex_lock(&problem_lock);
+	int64_t at = problem_at;
+	if (size > 0)
+		snprintf(out, size, "%s", problem_text);
+	pthread_mutex_unlock(&problem_lock);
+	return at;
+}
+
+uint64_t log_count(enum log_level level)
+{
+	return level <= LOG_DEBUG ? atomic_load(&written[level]) : 0;
 }

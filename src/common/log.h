@@ -10,6 +10,8 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_ERROR = 0,
@@ -33,6 +35,13 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 void log_vwrite(enum log_level level, const char *component, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/* The last warning or error written (by any thread): its text "[component]
+ * message" into out (truncated to size), and its time (0 and "" when there
+ * was none). For status reports. */
+int64_t log_last_problem(char *out, size_t size);
+/* How many lines were written at level since the start. */
+uint64_t log_count(enum log_level level);
 
 #define log_error(comp, ...) log_write(LOG_ERROR, comp, __VA_ARGS__)
 #define log_warn(comp, ...)  log_write(LOG_WARN, comp, __VA_ARGS__)

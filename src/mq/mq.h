@@ -139,6 +139,15 @@ int mq_consumer_fetch(struct mq_consumer *c, struct mq_msg **msgs, size_t max,
 /* Close the subscription; the durable consumer stays on the server. */
 void mq_consumer_close(struct mq_consumer *c);
 
+/* How far behind the queue is: the messages stream holds now (for the
+ * tasks work queue: tasks waiting or in progress) into *messages, and,
+ * when durable is not NULL, that consumer's messages not yet delivered
+ * into *pending and delivered but not yet acknowledged into *unacked
+ * (pointers may be NULL). 0, -ENOENT when the stream or consumer does not
+ * exist, or -errno. */
+int mq_stream_backlog(struct mq *mq, const char *stream, const char *durable,
+		      uint64_t *messages, uint64_t *pending, uint64_t *unacked);
+
 /* Acknowledge and wait for the server's confirmation. 0 or -errno. */
 int mq_msg_ack(struct mq_msg *m);
 /* Negative ack: redeliver after delay_us (0 = at once); waits for the

@@ -308,3 +308,31 @@ void mq_msg_free(struct mq_msg *m)
 	natsMsg_Destroy(m->impl);
 	free(box_of(m));
 }
+
+int mq_stream_backlog(struct mq *mq, const char *stream, const char *durable,
+		      uint64_t *messages, uint64_t *pending, uint64_t *unacked)
+{
+	if (!mq || !stream || !*stream)
+		return -EINVAL;
+	jsErrCode jerr = 0;
+	jsStreamInfo *si = NULL;
+	natsStatus s = js_GetStreamInfo(&si, mq->js, stream, NULL, &jerr);
+	if (s != NATS_OK)
+		return mq_errno(s, jerr) < 0 ? mq_errno(s, jerr) : -EIO;
+	if (messages)
+		*messages = si->State.Msgs;
+	jsStreamInfo_Destroy(si);
+	if (!durable)
+		return 0;
+	jsConsumerInfo *ci = NULL;
+	jerr = 0;
+	s = js_GetConsumerInfo(&ci, mq->js, stream, durable, NULL, &jerr);
+	if (s != NATS_OK)
+		return mq_errno(s, jerr) < 0 ? mq_errno(s, jerr) : -EIO;
+	if (pending)
+		*pending = ci->NumPending;
+	if (unacked)
+		*unacked = (uint64_t)ci->NumAckPending;
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}

@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "db/migrations.h"
 #include "mq/mq.h"
+#include "mq/presence.h"
 #include "storage/storage.h"
 
 #define ROLE "api"
@@ -97,6 +98,7 @@ int api_command(const struct config *cfg)
 	const char *db_url = config_get(cfg, "database.url");
 	if (migrate(db_url) < 0)
 		return EXIT_FAILURE;
+	struct presence *presence = NULL;
 	struct api_ctx ctx = {
 		.db_url = db_url,
 		.max_upload = upload_mb * 1024 * 1024,
@@ -137,6 +139,8 @@ int api_command(const struct config *cfg)
 		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
 		goto out;
 	}
+	if ((r = presence_start(ctx.mq, ROLE, opts.name, &presence)) < 0)
+		log_warn(ROLE, "not answering presence requests: %s", onair_strerror(r));
 	r = live_status_start(&ctx.live, ctx.mq);
 	if (r < 0)
 		log_warn(ROLE, "the playouts' live status is off: %s", onair_strerror(r));
@@ -169,6 +173,7 @@ int api_command(const struct config *cfg)
 	log_info(ROLE, "stopped");
 out:
 	live_status_stop(ctx.live);
+	presence_stop(presence);
 	mq_close(ctx.mq);
 	throttle_free(ctx.throttle);
 	throttle_free(ctx.throttle_addr);

@@ -19,6 +19,7 @@
 #include "onair/role.h"
 #include "onair/api_cmd.h"
 #include "onair/schedule_cmd.h"
+#include "onair/status_cmd.h"
 #include "onair/user_cmd.h"
 
 static const struct config_key onair_keys[] = {
@@ -58,6 +59,8 @@ static const char usage[] =
 	"              queue the analysis of library files for the worker\n"
 	"  user add|passwd|disable|enable|list\n"
 	"              the station's accounts (see 'onair user -h')\n"
+	"  status      the whole station on one screen; exit 0 healthy, 1 warning,\n"
+	"              2 critical (see 'onair status -h')\n"
 	"  schedule    compile the schedule of a window and print the snapshot\n"
 	"              (see 'onair schedule -h')\n"
 	"  publish-snapshot FILE\n"
@@ -123,6 +126,8 @@ int main(int argc, char **argv)
 		code = migrate_run(&cli.config);
 	} else if (strcmp(cmd, "user") == 0) {
 		code = user_command(&cli.config, cli.argc, cli.argv);
+	} else if (strcmp(cmd, "status") == 0) {
+		code = status_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "schedule") == 0) {
 		code = schedule_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "analyze") == 0) {

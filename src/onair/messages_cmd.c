@@ -22,6 +22,7 @@
 #include "messages/listeners.h"
 #include "messages/publisher.h"
 #include "mq/mq.h"
+#include "mq/presence.h"
 #include "worker/podcast.h"
 
 #define ROLE "messages"
@@ -152,10 +153,14 @@ int messages_command(const struct config *cfg)
 	log_info(ROLE, "starting (version %s, pid %d, queue %s)%s", ONAIR_VERSION, (int)getpid(),
 		 opts.url, publish ? "" : "; publishing the schedule is switched off");
 
+	struct presence *presence = NULL;
+	if ((r = presence_start(mq, ROLE, opts.name, &presence)) < 0)
+		log_warn(ROLE, "not answering presence requests: %s", onair_strerror(r));
 	struct asrun_consumer *asrun = NULL;
 	r = asrun_start(&asrun, mq, config_get(cfg, "database.url"), err, sizeof(err));
 	if (r < 0) {
 		log_error(ROLE, "as-run log: database: %s", err[0] ? err : onair_strerror(r));
+		presence_stop(presence);
 		mq_close(mq);
 		db_close(db);
 		return EXIT_FAILURE;
@@ -227,6 +232,7 @@ int messages_command(const struct config *cfg)
 	asrun_stop(asrun);
 	listeners_stop(sampler);
 	publisher_release(&pub);
+	presence_stop(presence);
 	mq_close(mq);
 	db_close(db);
 	log_info(ROLE, "stopped");

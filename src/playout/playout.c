@@ -22,6 +22,7 @@
 #include "common/runtime.h"
 #include "common/timeutil.h"
 #include "mq/mq.h"
+#include "mq/presence.h"
 #include "playout/event_log.h"
 #include "playout/hls_http.h"
 #include "playout/hls_listeners.h"
@@ -92,6 +93,7 @@ struct playout {
 	pthread_mutex_t lock;	/* everything below */
 	struct mq *mq;
 	struct mq_sub *sub_all, *sub_one;
+	struct presence *presence;
 	struct proto_snapshot snap;
 	bool have_snap;
 	struct buf snap_json;
@@ -935,9 +937,29 @@ static void *queue_main(void *arg)
 
 /* ---------------------------------------------------------------- status */
 
-static void fill_status(struct playout *p, struct proto_status *st)
+/* Room for the outputs a status names (fill_status points into it). */
+struct status_outputs {
+	struct proto_output_status outs[PROTO_OUTPUTS_MAX + 1];
+	char labels[PROTO_OUTPUTS_MAX + 1][160];
+};
+
+static void fill_status(struct playout *p, struct proto_status *st, struct status_outputs *so)
 {
 	memset(st, 0, sizeof(*st));
+	size_t n = 0;
+	for (size_t i = 0; p->have_snap && i < p->snap.n_outputs && i < PROTO_OUTPUTS_MAX; i++) {
+		snprintf(so->labels[n], sizeof(so->labels[n]), "icecast:%s", p->snap.outputs[i].mount);
+		so->outs[n] = (struct proto_output_status){ so->labels[n], p->outputs_up[i] };
+		n++;
+	}
+	if (p->hls) {
+		snprintf(so->labels[n], sizeof(so->labels[n]), "hls");
+		so->outs[n] = (struct proto_output_status){ so->labels[n],
+							     p->outputs_up[PROTO_OUTPUTS_MAX] };
+		n++;
+	}
+	st->outputs = so->outs;
+	st->n_outputs = n;
 	int64_t now = time_now_us();
 	st->snapshot_revision = p->have_snap ? p->snap.revision : 0;
 	st->source = p->source;
@@ -958,7 +980,8 @@ static void fill_status(struct playout *p, struct proto_status *st)
 static void write_status_file(struct playout *p)
 {
 	struct proto_status st;
-	fill_status(p, &st);
+	struct status_outputs so;
+	fill_status(p, &st, &so);
 	json_t *o = json_object();
 	char when[TIME_RFC3339_MAX];
 	fmt_time(time_now_us(), when, sizeof(when));
@@ -1028,8 +1051,9 @@ static void answer(struct mq_request_msg *req, struct playout *p, const char *co
 		.error = (char *)(ok ? NULL : error),
 		.has_status = with_status,
 	};
+	struct status_outputs so;
 	if (with_status)
-		fill_status(p, &rep.status);
+		fill_status(p, &rep.status, &so);
 	struct buf out;
 	buf_init(&out, 1 << 20);
 	if (proto_reply_encode(&rep, &out) == 0)
@@ -1229,6 +1253,8 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 	if ((r = mq_serve(p->mq, MQ_SUBJECT_COMMANDS, on_command, p, &p->sub_all)) < 0 ||
 	    (r = mq_serve(p->mq, subject, on_command, p, &p->sub_one)) < 0)
 		log_warn(COMPONENT, "commands not available yet: %s", onair_strerror(r));
+	if ((r = presence_start(p->mq, "playout", mo.name, &p->presence)) < 0)
+		log_warn(COMPONENT, "not answering presence requests: %s", onair_strerror(r));
 
 	int64_t hls_port = 0;
 	config_get_int(cfg, "hls.port", 0, 65535, &hls_port);
@@ -1288,6 +1314,7 @@ static void playout_close(struct playout *p)
 	}
 	mq_sub_close(p->sub_all);
 	mq_sub_close(p->sub_one);
+	presence_stop(p->presence);
 	if (p->stop_liquidsoap) {
 		liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
 		/* Liquidsoap leaves its control socket behind. */

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "mq/presence.h"
 #include "worker/library.h"
 
 #define LOG "worker"
@@ -585,6 +586,9 @@ int taskloop_run(const struct config *cfg)
 		code = EXIT_USAGE;
 		goto out_close_storage;
 	}
+	struct presence *presence = NULL;
+	if ((r = presence_start(l.mq, "worker", mo.name, &presence)) < 0)
+		log_warn(LOG, "not answering presence requests: %s", onair_strerror(r));
 	log_info(LOG, "starting (version %s, pid %d, %lld threads, max %d attempts, queue %s)",
 		 ONAIR_VERSION, (int)getpid(), (long long)parallelism, l.max_attempts, mo.url);
 	r = wait_queue(l.mq);
@@ -622,6 +626,7 @@ int taskloop_run(const struct config *cfg)
 	free(threads);
 	log_info(LOG, "stopped");
 out_close_mq:
+	presence_stop(presence);
 	mq_close(l.mq);
 out_close_storage:
 	storage_close(l.st);

@@ -25,6 +25,7 @@ process stops within 10 s (the supervisor's limit is 8 s, then SIGKILL),
 none is left, and no control socket or pid file stays in the state
 directory.
 """
+import json
 import os
 import re
 import signal
@@ -152,6 +153,56 @@ def longest_silence(spans, t0, t1):
     return max([min(b, t1) - max(a, t0) for a, b in spans if b > t0 and a < t1] + [0.0])
 
 
+def check_status(tap, st):
+    """`onair status` on the running station: healthy; with the worker
+    stopped (SIGSTOP: alive, but answering nothing), a warning that names
+    it; with playout stopped, critical. Each process is let go again."""
+    def status():
+        env = dict(os.environ, ONAIR_NATS_URL="nats://127.0.0.1:%d" % st.ports["nats"],
+                   ONAIR_DATABASE_URL="sqlite://%s/onair.db" % st.state)
+        onair = os.path.join(BUILD, "src", "onair", "onair")
+        r = subprocess.run([onair, "status", "--json"], capture_output=True, text=True, env=env,
+                           timeout=60)
+        try:
+            doc = json.loads(r.stdout)
+        except ValueError:
+            doc = {}
+        screen = subprocess.run([onair, "status"], capture_output=True, text=True, env=env,
+                                timeout=60)
+        return r.returncode, doc, screen
+
+    code, doc, screen = status()
+    log(screen.stdout)
+    roles = sorted({r.get("role") for r in doc.get("roles", [])})
+    p = (doc.get("playouts") or [{}])[0]
+    tap.ok(code == 0 and doc.get("status") == "ok" and screen.returncode == 0 and
+           screen.stdout.startswith("onair status: OK"),
+           "onair status: healthy, exit 0", screen.stdout + screen.stderr)
+    tap.ok(roles == ["api", "messages", "playout", "worker"], "onair status: every role answers",
+           roles)
+    tap.ok(p.get("source") == "schedule" and p.get("outputs") and
+           all(o.get("up") for o in p["outputs"]) and (p.get("on_air") or {}).get("title"),
+           "onair status: on the schedule, the item's title, every output up", p)
+    tap.ok(doc.get("database", {}).get("ok") and doc.get("nats", {}).get("ok") and
+           "tasks_waiting" in doc.get("queue", {}),
+           "onair status: database and NATS reachable, the queue's backlog", doc)
+
+    for role, want_code, want in (("worker", 1, "no worker answers"),
+                                  ("playout", 2, "no playout answers")):
+        pid = st.pids(role)[-1]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            code, doc, screen = status()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        texts = [x.get("text") for x in doc.get("problems", [])]
+        log(screen.stdout)
+        tap.ok(code == want_code and want in texts and screen.returncode == want_code and
+               ("%s DOWN" % role) in " ".join(screen.stdout.split()),
+               "onair status with the %s stopped: exit %d, '%s'" % (role, want_code, want),
+               "exit %d, %s" % (code, texts))
+
+
 def main():
     tap = Tap()
     d = tempfile.mkdtemp(prefix="onair-run-station-")
@@ -187,6 +238,8 @@ def main():
             log("listened: %s" % ice.summary())
             log(st.role_log("playout")[-3000:])
             raise
+        check_status(tap, st)
+
         kills = []
         for role in ROLES:
             if role == "liquidsoap":
