@@ -74,6 +74,11 @@ cat >"$state/icecast/icecast.xml" <<XML
   <http-headers><header name="Access-Control-Allow-Origin" value="*" /></http-headers>
   <authentication><source-password>$icecast_source</source-password>
     <admin-user>admin</admin-user><admin-password>$icecast_admin</admin-password></authentication>
+  <!-- Listeners stay through a Liquidsoap restart: moved to the safety
+       feed playout sends, and back when the stream returns. -->
+  <mount><mount-name>/live.mp3</mount-name><fallback-mount>/live.mp3.safety</fallback-mount>
+    <fallback-override>1</fallback-override></mount>
+  <mount><mount-name>/live.mp3.safety</mount-name><hidden>1</hidden></mount>
   <hostname>127.0.0.1</hostname>
   <listen-socket><port>$icecast_port</port><bind-address>127.0.0.1</bind-address></listen-socket>
   <paths><basedir>/usr/share/icecast2</basedir><logdir>$state/icecast/log</logdir>

@@ -15,6 +15,8 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +28,12 @@
 #include <microhttpd.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
+#include "common/fsutil.h"
 #include "common/http_range.h"
 #include "common/log.h"
 #include "playout/hls_http.h"
+#include "playout/hls_playlist.h"
 
 #define COMPONENT "hls"
 
@@ -36,6 +41,16 @@
 #define HLS_CONNECTION_TIMEOUT_S 30
 #define HLS_NAME_MAX 255
 #define HLS_ALLOW "GET, HEAD, OPTIONS"
+#define SEQ_SLOTS 4		/* media playlists whose numbering is kept */
+#define SEQ_SAVE_EVERY 5	/* segments between two saves of the numbering */
+
+/* The numbering of one media playlist (hls_playlist.h). */
+struct seq_slot {
+	char name[HLS_NAME_MAX + 1];	/* "" unused */
+	struct hls_seq seq;
+	int64_t saved_next;
+	char saved_run[sizeof(((struct hls_seq *)0)->run)];
+};
 
 struct hls_http {
 	struct MHD_Daemon *daemon;
@@ -43,6 +58,9 @@ struct hls_http {
 	uint16_t port;
 	void (*on_segment)(void *userdata, const char *client, const char *name);
 	void *userdata;
+	char *state_dir;	/* NULL: playlists as they are */
+	pthread_mutex_t seq_lock;
+	struct seq_slot slots[SEQ_SLOTS];
 };
 
 struct content_type {
@@ -221,6 +239,77 @@ static void report_segment(struct hls_http *h, struct MHD_Connection *conn, cons
 	h->on_segment(h->userdata, client, name);
 }
 
+/* The numbering of playlist name, loaded from its file the first time
+ * (seq_lock held); NULL when every slot is taken. */
+static struct seq_slot *seq_slot(struct hls_http *h, const char *name)
+{
+	for (int i = 0; i < SEQ_SLOTS; i++) {
+		struct seq_slot *sl = &h->slots[i];
+		if (strcmp(sl->name, name) == 0)
+			return sl;
+		if (sl->name[0])
+			continue;
+		snprintf(sl->name, sizeof(sl->name), "%s", name);
+		hls_seq_init(&sl->seq);
+		char path[PATH_MAX], text[512];
+		snprintf(path, sizeof(path), "%s/hls-%s.seq", h->state_dir, name);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (!fgets(text, sizeof(text), f) || hls_seq_parse(&sl->seq, text) < 0)
+				log_warn(COMPONENT, "%s: unreadable, numbering %s afresh", path, name);
+			fclose(f);
+		}
+		sl->saved_next = sl->seq.next;
+		memcpy(sl->saved_run, sl->seq.run, sizeof(sl->saved_run));
+		return sl;
+	}
+	return NULL;
+}
+
+/* Save a slot's numbering when its run changed or it moved on enough
+ * (seq_lock held). */
+static void seq_save(struct hls_http *h, struct seq_slot *sl)
+{
+	if (strcmp(sl->saved_run, sl->seq.run) == 0 &&
+	    sl->seq.next - sl->saved_next < SEQ_SAVE_EVERY)
+		return;
+	char name[HLS_NAME_MAX + 16], text[512];
+	snprintf(name, sizeof(name), "hls-%s.seq", sl->name);
+	if (hls_seq_format(&sl->seq, text, sizeof(text)) == 0 &&
+	    fs_write_atomic(h->state_dir, name, text, strlen(text)) == 0) {
+		sl->saved_next = sl->seq.next;
+		memcpy(sl->saved_run, sl->seq.run, sizeof(sl->saved_run));
+	}
+}
+
+/* A media playlist, renumbered (see hls_playlist.h): the response, or
+ * NULL to serve the file as it is. Closes nothing. */
+static struct MHD_Response *renumbered(struct hls_http *h, const char *name, int fd,
+				       uint64_t size)
+{
+	if (size > HLS_PLAYLIST_MAX)
+		return NULL;
+	char *text = xmalloc((size_t)size + 1);
+	ssize_t got = pread(fd, text, (size_t)size, 0);
+	struct MHD_Response *resp = NULL;
+	if (got >= 0) {
+		struct buf out;
+		buf_init(&out, HLS_PLAYLIST_MAX + 4096);
+		pthread_mutex_lock(&h->seq_lock);
+		struct seq_slot *sl = seq_slot(h, name);
+		int r = sl ? hls_playlist_rewrite(&sl->seq, text, (size_t)got, &out) : -ENOSPC;
+		if (r == 0)
+			seq_save(h, sl);
+		pthread_mutex_unlock(&h->seq_lock);
+		if (r == 0)
+			resp = MHD_create_response_from_buffer(out.len, out.data,
+							       MHD_RESPMEM_MUST_COPY);
+		buf_release(&out);
+	}
+	free(text);
+	return resp;
+}
+
 static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *conn,
 				   const char *url, bool is_get)
 {
@@ -262,14 +351,20 @@ static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *co
 
 	uint64_t offset = kind == HTTP_RANGE_PART ? first : 0;
 	uint64_t len = kind == HTTP_RANGE_PART ? last - first + 1 : size;
+	const struct content_type *type = type_of(name);
+	struct MHD_Response *resp = NULL;
+	if (type->playlist && h->state_dir && kind == HTTP_RANGE_WHOLE) {
+		resp = renumbered(h, name, fd, size);
+		if (resp)
+			close(fd);
+	}
 	/* Takes fd on success only. */
-	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd,
-									    offset);
+	if (!resp)
+		resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
 	if (!resp) {
 		close(fd);
 		return answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, body_error, NULL, NULL);
 	}
-	const struct content_type *type = type_of(name);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type->type);
 	if (type->cache_control)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, type->cache_control);
@@ -407,6 +502,8 @@ int hls_http_start(struct hls_http **out, const struct hls_http_options *opts)
 	h->port = port;
 	h->on_segment = opts->on_segment;
 	h->userdata = opts->userdata;
+	h->state_dir = opts->state_dir ? xstrdup(opts->state_dir) : NULL;
+	pthread_mutex_init(&h->seq_lock, NULL);
 	/* poll, not epoll: libmicrohttpd 0.9.75's epoll mode can miss a
 	 * connection's events (a client that hangs up, one left without an
 	 * answer until the timeout). */
@@ -432,6 +529,8 @@ int hls_http_start(struct hls_http **out, const struct hls_http_options *opts)
 	return 0;
 
 out_free_h:
+	pthread_mutex_destroy(&h->seq_lock);
+	free(h->state_dir);
 	free(h);
 out_close_lfd:
 	close(lfd);
@@ -452,5 +551,7 @@ void hls_http_stop(struct hls_http *h)
 	/* Closes the listening socket too. */
 	MHD_stop_daemon(h->daemon);
 	close(h->dirfd);
+	pthread_mutex_destroy(&h->seq_lock);
+	free(h->state_dir);
 	free(h);
 }

@@ -16,6 +16,10 @@
  * the end). It belongs to the play block so listeners keep their stream
  * when the create block is down.
  *
+ * With a state_dir, media playlists are served through hls_playlist.h
+ * (one numbering across Liquidsoap restarts), the numbering kept in
+ * "<state_dir>/hls-<playlist>.seq" so it survives a playout restart too.
+ *
  * Thread-safety: start/stop from one thread; the hook is called from
  * server threads.
  */
@@ -36,6 +40,9 @@ struct hls_http_options {
 	 * GET or a range from 0), not on HEAD. Optional. */
 	void (*on_segment)(void *userdata, const char *client, const char *name);
 	void *userdata;
+	/* Where the playlists' numbering is kept; NULL: files served as
+	 * they are. */
+	const char *state_dir;
 };
 
 /* Start serving. 0, -EINVAL (bad options or address), -EADDRINUSE,

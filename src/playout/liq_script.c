@@ -1,6 +1,7 @@
 #include "playout/liq_script.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -479,13 +480,15 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 		if (r == 0) r = buf_printf(out,
 			"output.file.hls(id=\"hls\", playlist=\"live.m3u8\", "
 			"segment_duration=%.3f, segments=%d, segments_overhead=5,\n"
+			"  segment_name=fun (~position, ~extname, stream_name) ->\n"
+			"    \"#{stream_name}_r%" PRIu64 "_#{position}.#{extname}\",\n"
 			"  on_start=fun () -> onair_output(\"hls\", true),\n"
 			"  on_stop=fun () -> onair_output(\"hls\", false),\n"
 			"  onair_hls_dir,\n"
 			"  [(\"aac\", %%ffmpeg(format=\"mpegts\", %%audio(codec=\"aac\", b=\"%dk\", "
 			"ar=44100, channels=2)))],\n"
 			"  onair_radio)\n",
-			secs(s->hls.segment), s->hls.segments, s->hls.bitrate);
+			secs(s->hls.segment), s->hls.segments, o->run, s->hls.bitrate);
 	}
 	/* Always consume the radio, so the clock runs even with no outputs. */
 	if (r == 0) r = buf_append_str(out, "output.dummy(id=\"radio_clock\", onair_radio)\n");

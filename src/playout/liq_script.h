@@ -57,6 +57,8 @@ struct liq_script_options {
 					 * ONAIR_LIVE_INPUT/_USER/_PASSWORD in its
 					 * environment and exits 0 to allow */
 	const char *state_dir;		/* passed to auth_command as ONAIR_PLAYOUT_STATE_DIR */
+	uint64_t run;			/* names this run's HLS segments ("aac_r<run>_<n>.ts"),
+					 * so a restart's never collide with the last's */
 	const char *station_name;
 	int64_t transition_fade;	/* us, fade between sources (live in/out) */
 	/* From the snapshot: outputs, HLS settings and live inputs. */

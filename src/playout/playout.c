@@ -1,6 +1,8 @@
 #include "playout/playout.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -29,6 +31,7 @@
 #include "playout/liq_ctl.h"
 #include "playout/liq_proc.h"
 #include "playout/liq_script.h"
+#include "playout/safety_feed.h"
 #include "playout/media_cache.h"
 #include "playout/safety_tone.h"
 #include "playout/snapshot_store.h"
@@ -60,6 +63,9 @@ const struct config_key playout_config_keys[] = {
 	{ "icecast.host", "127.0.0.1", "Icecast server (empty: no Icecast outputs)" },
 	{ "icecast.port", "8000", "Icecast port" },
 	{ "icecast.password", NULL, "Icecast source password (unset: no Icecast outputs)" },
+	{ "icecast.safety_feed", "true",
+	  "feed MOUNT.safety with the safety audio, the fallback-mount that keeps listeners while Liquidsoap restarts" },
+	{ "playout.ffmpeg", "ffmpeg", "FFmpeg program (encodes the safety audio for the safety feeds)" },
 	{ "harbor.address", "127.0.0.1", "address the live inputs listen on" },
 	{ "harbor.port", "8001", "port of the live inputs (0: none)" },
 	{ "hls.address", "127.0.0.1", "address the HLS server listens on" },
@@ -94,6 +100,9 @@ struct playout {
 	struct mq *mq;
 	struct mq_sub *sub_all, *sub_one;
 	struct presence *presence;
+	struct safety_feed *feeds[PROTO_OUTPUTS_MAX];
+	size_t n_feeds;
+	uint64_t feeds_fp;	/* what the running feeds were made from */
 	struct proto_snapshot snap;
 	bool have_snap;
 	struct buf snap_json;
@@ -211,14 +220,21 @@ static void default_snapshot(struct proto_snapshot *s)
 
 /* ------------------------------------------------------------ Liquidsoap */
 
+/* The snapshot whose outputs are played: the last one received, or the
+ * defaults (filled into def) before the first. */
+static const struct proto_snapshot *played_snapshot(const struct playout *p,
+						    struct proto_snapshot *def)
+{
+	if (p->have_snap)
+		return &p->snap;
+	default_snapshot(def);
+	return def;
+}
+
 static int write_script(struct playout *p)
 {
 	struct proto_snapshot def;
-	const struct proto_snapshot *s = &p->snap;
-	if (!p->have_snap) {
-		default_snapshot(&def);
-		s = &def;
-	}
+	const struct proto_snapshot *s = played_snapshot(p, &def);
 	const char *pw = config_get(p->cfg, "icecast.password");
 	const char *host = config_get(p->cfg, "icecast.host");
 	int64_t port = 0, harbor_port = 0;
@@ -239,6 +255,7 @@ static int write_script(struct playout *p)
 		.station_name = s->station_name,
 		.transition_fade = s->live[PROTO_LIVE_SHOW].fade,
 		.snap = s,
+		.run = (uint64_t)(time_now_us() / USEC_PER_SEC),
 	};
 	struct buf text;
 	buf_init(&text, 1 << 20);
@@ -249,6 +266,32 @@ static int write_script(struct playout *p)
 	if (r == 0)
 		p->script_fp = script_fingerprint(s);
 	return r;
+}
+
+/* Segments of earlier Liquidsoap runs are named apart (liq_script.h) and
+ * left behind: remove those no playlist can still name (older than 5
+ * minutes), so players fetching the last ones of a run get them. */
+static void sweep_hls(struct playout *p)
+{
+	DIR *d = opendir(p->hls_dir);
+	if (!d)
+		return;
+	time_t old = time(NULL) - 300;
+	int removed = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *dot = strrchr(e->d_name, '.');
+		struct stat st;
+		if (!dot || (strcmp(dot, ".ts") != 0 && strcmp(dot, ".aac") != 0) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime >= old)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	if (removed)
+		log_info(COMPONENT, "removed %d HLS segments of earlier runs", removed);
 }
 
 static void liq_restart(struct playout *p, const char *why)
@@ -311,6 +354,7 @@ static void supervise_liquidsoap(struct playout *p)
 			p->liq_retry_at = now + 5 * USEC_PER_SEC;
 			return;
 		}
+		sweep_hls(p);
 		int r = liq_proc_start(&p->liq);
 		int64_t backoff = USEC_PER_SEC << (p->liq_failures < 5 ? p->liq_failures : 5);
 		p->liq_retry_at = now + backoff;
@@ -1264,7 +1308,8 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 					       .address = config_get(cfg, "hls.address"),
 					       .port = (uint16_t)hls_port,
 					       .on_segment = on_hls_segment,
-					       .userdata = p };
+					       .userdata = p,
+					       .state_dir = p->state_dir };
 		if ((r = hls_http_start(&p->hls, &ho)) < 0) {
 			log_error(COMPONENT, "HLS server on port %d: %s", (int)hls_port,
 				  onair_strerror(r));
@@ -1306,6 +1351,67 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 	return 0;
 }
 
+static void stop_feeds(struct playout *p)
+{
+	for (size_t i = 0; i < p->n_feeds; i++)
+		safety_feed_stop(p->feeds[i]);
+	p->n_feeds = 0;
+}
+
+/* Keep one safety feed for each Icecast output of the schedule (see
+ * safety_feed.h), made again when the outputs or the server change. */
+static void sync_feeds(struct playout *p)
+{
+	struct proto_snapshot def;
+	const struct proto_snapshot *s = played_snapshot(p, &def);
+	const char *pw = config_get(p->cfg, "icecast.password");
+	const char *host = config_get(p->cfg, "icecast.host");
+	int64_t port = 0;
+	bool on = true;
+	config_get_int(p->cfg, "icecast.port", 1, 65535, &port);
+	config_get_bool(p->cfg, "icecast.safety_feed", &on);
+	if (!on || !pw || !host || !*host)
+		return;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < s->n_outputs; i++) {
+		for (const char *c = s->outputs[i].mount; *c; c++)
+			h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+		h = (h ^ ((uint64_t)s->outputs[i].format << 32 | (uint64_t)s->outputs[i].bitrate)) *
+		    UINT64_C(0x100000001b3);
+	}
+	if (p->feeds_fp == h)
+		return;
+	stop_feeds(p);
+	p->feeds_fp = h;
+	for (size_t i = 0; i < s->n_outputs && p->n_feeds < PROTO_OUTPUTS_MAX; i++) {
+		const struct proto_output *o = &s->outputs[i];
+		if (!safety_feed_supported(o->format)) {
+			log_info(COMPONENT, "no safety feed for %s (only MP3 and AAC loop)", o->mount);
+			continue;
+		}
+		char file[PATH_LEN + 64];
+		snprintf(file, sizeof(file), "%s/safety-%d.%s", p->state_dir, o->bitrate,
+			 o->format == PROTO_FORMAT_AAC ? "aac" : "mp3");
+		struct stat fst, sst;
+		int r = 0;
+		if (stat(file, &fst) < 0 ||
+		    (stat(p->safety_file, &sst) == 0 && sst.st_mtime > fst.st_mtime))
+			r = safety_feed_encode(config_get(p->cfg, "playout.ffmpeg"), p->safety_file,
+					       file, o->format, o->bitrate);
+		struct safety_feed_options fo = {
+			.host = host, .port = (int)port, .password = pw, .mount = o->mount,
+			.file = file, .format = o->format, .bitrate = o->bitrate,
+		};
+		if (r == 0)
+			r = safety_feed_start(&p->feeds[p->n_feeds], &fo);
+		if (r < 0) {
+			log_error(COMPONENT, "no safety feed for %s: %s", o->mount, onair_strerror(r));
+			continue;
+		}
+		p->n_feeds++;
+	}
+}
+
 static void playout_close(struct playout *p)
 {
 	if (p->queue_thread_started) {
@@ -1315,6 +1421,7 @@ static void playout_close(struct playout *p)
 	mq_sub_close(p->sub_all);
 	mq_sub_close(p->sub_one);
 	presence_stop(p->presence);
+	stop_feeds(p);
 	if (p->stop_liquidsoap) {
 		liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
 		/* Liquidsoap leaves its control socket behind. */
@@ -1353,6 +1460,7 @@ static void tick(struct playout *p)
 {
 	int64_t now = time_now_us();
 	poll_fetch(p);
+	sync_feeds(p);
 	supervise_liquidsoap(p);
 	log_tail_poll(&p->tail, on_liq_line, p);
 	if (p->liq_ready) {

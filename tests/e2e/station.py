@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 BUILD = os.environ.get("ONAIR_BUILD_ROOT", os.path.join(os.path.dirname(__file__), "../../build"))
@@ -382,12 +383,17 @@ class IcecastListener:
 
 
 class HlsListener:
-    """Follows an HLS playlist, fetching every new segment once, in order."""
+    """Follows an HLS playlist, fetching every new segment once, in order.
+    It also keeps what a player would trip over: every failed fetch (wall
+    time, URL, HTTP status or error) and every media sequence number seen
+    (wall time, #EXT-X-MEDIA-SEQUENCE)."""
 
     def __init__(self, url):
         self.url = url
         self.base = url.rsplit("/", 1)[0]
         self.segments = []
+        self.errors = []
+        self.sequences = []
         self._seen = set()
         self._stop = False
         self._t = threading.Thread(target=self._run, daemon=True)
@@ -399,8 +405,12 @@ class HlsListener:
 
     def _run(self):
         while not self._stop:
+            url = self.url
             try:
-                text = self._fetch(self.url).decode()
+                text = self._fetch(url).decode()
+                for line in text.splitlines():
+                    if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
+                        self.sequences.append((time.time(), int(line.split(":", 1)[1])))
                 names = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("#")]
                 for n in names:
                     if n.endswith(".m3u8"):
@@ -408,10 +418,14 @@ class HlsListener:
                         self.url = self.base + "/" + n
                         break
                     if n not in self._seen:
+                        url = self.base + "/" + n
+                        data = self._fetch(url)
                         self._seen.add(n)
-                        self.segments.append((time.time(), self._fetch(self.base + "/" + n)))
-            except OSError:
-                pass
+                        self.segments.append((time.time(), data))
+            except urllib.error.HTTPError as e:
+                self.errors.append((time.time(), url, e.code))
+            except (OSError, ValueError) as e:
+                self.errors.append((time.time(), url, str(e)))
             time.sleep(0.5)
 
     def stop(self):
@@ -471,11 +485,14 @@ class Station:
         return "nats://127.0.0.1:%d" % self.nats_port
 
     # --- Icecast
-    def start_icecast(self, name="main", cors=False):
+    def start_icecast(self, name="main", cors=False, fallback_mounts=()):
         """An Icecast server. Servers with other names let several playout
         instances feed the same mounts (start_playout(icecast=name)). With
         cors, every answer carries Access-Control-Allow-Origin: * (Icecast
-        2.4 sends none of its own), so a web page may analyse the stream."""
+        2.4 sends none of its own), so a web page may analyse the stream.
+        Each mount of fallback_mounts gets MOUNT.safety (playout's safety
+        feed) as its fallback-mount, with fallback-override, as
+        docs/operations.md tells operators."""
         port = free_port()
         d = os.path.join(self.dir, "icecast" if name == "main" else "icecast-" + name)
         os.makedirs(os.path.join(d, "log"), exist_ok=True)
@@ -483,7 +500,7 @@ class Station:
         with open(conf, "w") as f:
             f.write("""<icecast>
   <limits><clients>100</clients><sources>20</sources><burst-on-connect>0</burst-on-connect>
-    <source-timeout>10</source-timeout></limits>%s
+    <source-timeout>10</source-timeout></limits>%s%s
   <authentication><source-password>e2e-source</source-password>
     <admin-user>admin</admin-user><admin-password>e2e-admin</admin-password></authentication>
   <hostname>127.0.0.1</hostname>
@@ -493,7 +510,11 @@ class Station:
   <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>2</loglevel></logging>
 </icecast>
 """ % ("\n  <http-headers><header name=\"Access-Control-Allow-Origin\" value=\"*\" />"
-       "</http-headers>" if cors else "", port, d))
+       "</http-headers>" if cors else "",
+       "".join("\n  <mount><mount-name>%s</mount-name><fallback-mount>%s.safety</fallback-mount>"
+               "<fallback-override>1</fallback-override></mount>"
+               "\n  <mount><mount-name>%s.safety</mount-name><hidden>1</hidden></mount>"
+               % (m, m, m) for m in fallback_mounts), port, d))
         user = None
         if os.geteuid() == 0:
             user = "icecast2"

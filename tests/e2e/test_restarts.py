@@ -16,17 +16,22 @@ The schedule: a 4 s tone (440 Hz), a 30 s tone (550 Hz), a 40 s tone
    0.35 s of each other). status.json shows the schedule, the long item and
    the outputs as they are, though the new playout saw none of the events.
 
-2. Liquidsoap dies, playout starts another. Twelve seconds into the 660 Hz
-   item Liquidsoap is killed with SIGKILL. Playout must notice, start a new
-   Liquidsoap (another pid) and join the 660 Hz item late, at the offset
-   the schedule says it has reached. The listener reconnects (Icecast drops
-   its listeners when the source goes) and places what it hears in
-   wall-clock time: the stream back on air, playing 660 Hz again, within a
-   few seconds of the kill (the figure is printed); that tone ending at
-   the item's scheduled end (within 0.5 s of the next tone's start in the
-   same connection, nothing between); the 770 and 880 Hz items on time
-   (their delay from the schedule within 0.5 s of the delay of the first
-   item, heard before both kills, and within 0.35 s of each other).
+2. Liquidsoap dies, playout starts another. Twelve seconds into the third
+   item (2 s steps of 660 and 990 Hz, so the position in it can be heard)
+   Liquidsoap is killed with SIGKILL. Playout must notice, start a new
+   Liquidsoap (another pid) and join the item late, at the offset the
+   schedule says it has reached. Icecast has /live.mp3.safety (playout's
+   safety feed) as the mount's fallback, as docs/operations.md sets it up:
+   the listener is never disconnected (one connection from start to end),
+   hears the safety tone meanwhile (the longest silence is printed and at
+   most 3 s), then the item again; the first step boundary heard after the
+   rejoin is placed in wall-clock time by the arrival of its bytes, and
+   its offset from where the schedule says the item is then (the stream's
+   delay before the kills taken off) is printed; the rejoined item ends at
+   its scheduled end (within 0.5 s of the next tone's start, nothing
+   between); the 770 and 880 Hz items on time (their delay from the
+   schedule within 0.5 s of the delay of the first item, heard before both
+   kills, and within 0.35 s of each other).
 """
 import os
 import re
@@ -35,11 +40,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from station import (IcecastListener, Station, Tap, iso_to_unix, log,  # noqa: E402
-                     make_tone, wait_for)
+from station import (HlsListener, IcecastListener, Station, Tap, decode_to_pcm, iso_to_unix,  # noqa: E402
+                     log, make_steps, make_tone, segments_of_pcm, wait_for, window_levels)
 
 FREQS = [440, 550, 660, 770, 880]
 LENGTHS = [4.0, 30.0, 40.0, 4.0, 4.0]
+STEP_HZ = 990               # item 3 alternates 660 and 990 Hz every STEP s
+STEP = 2.0
+SILENT_DB = -50.0
+QUIET_MAX = 3.0             # s: the longest silence a Liquidsoap restart may cause
+REJOIN_MAX = 0.1            # s: the rejoined item's offset from the schedule
 PLAYOUT_KILL_INTO = 6.0     # s into item 2 (550 Hz)
 PLAYOUT_DOWN_FOR = 5.0
 LIQ_KILL_INTO = 12.0        # s into item 3 (660 Hz)
@@ -50,8 +60,22 @@ def fmt_runs(runs):
     return " ".join("[%.2f-%.2f %d c%d]" % (a, b, f, c) for a, b, f, _, c in runs)
 
 
+def item_runs(runs):
+    """Runs with item 3's steps (660 and 990 Hz) merged into 660 Hz runs."""
+    out = []
+    for r in runs:
+        r = list(r)
+        if r[2] == STEP_HZ:
+            r[2] = 660
+        if out and out[-1][2] == 660 == r[2] and r[0] - out[-1][1] < 0.2:
+            out[-1][1] = r[1]
+            continue
+        out.append(r)
+    return [tuple(r) for r in out]
+
+
 def check_playout_restart(tap, st, ice, sched, liq_pid, killed_at, restarted_at, text,
-                          status, status_ok):
+                          status, status_ok, liq_killed_at):
     """Part 1: the new playout adopted Liquidsoap; one connection, no dip."""
     tap.ok("adopted running Liquidsoap (pid %s)" % liq_pid in text,
            "the new playout adopts the running Liquidsoap")
@@ -89,11 +113,12 @@ def check_playout_restart(tap, st, ice, sched, liq_pid, killed_at, restarted_at,
     names = ("every item starts on time relative to the others",
              "the long tone is one run of its full length",
              "no dip in the long tone's level (within 1 dB of its median)")
-    runs = conn.runs(FREQS) if conn else []
+    runs = item_runs(conn.runs(FREQS + [STEP_HZ])) if conn else []
+    # What this part is about ends when Liquidsoap is killed, in the third item.
+    runs = [r for r in runs if conn.first_byte + r[0] < liq_killed_at]
     tones = [i for i, r in enumerate(runs) if r[2] in FREQS]
     window = runs[tones[0]:tones[-1] + 1] if tones else []
     heard = [r[2] for r in window]
-    # The connection ends when Liquidsoap is killed, in the 660 Hz item.
     tap.ok(heard == FREQS[:3], "the listener hears 440, 550, 660 Hz in order, nothing between",
            "heard %s" % [(round(a, 2), round(b, 2), f) for a, b, f, _ in window])
     if heard != FREQS[:3]:
@@ -125,53 +150,128 @@ def check_playout_restart(tap, st, ice, sched, liq_pid, killed_at, restarted_at,
     return delays[0]
 
 
+def arrival(conn, t, rate):
+    """Wall time at which the audio t s into conn arrived (rate: bytes of
+    MP3 per second of audio): the time of the read that brought its byte."""
+    want = t * rate
+    for when, got in conn.reads:
+        if got >= want:
+            return when
+    return conn.reads[-1][0]
+
+
 def check_liquidsoap_restart(tap, st, ice, sched, start, killed_at, text, delay0):
-    """Part 2: a new Liquidsoap rejoins the long item; the rest on time."""
+    """Part 2: listeners stay; a new Liquidsoap rejoins the item at its
+    offset; the rest on time."""
     tap.ok("Liquidsoap died; restarting it" in text, "playout logs the death of Liquidsoap")
     tap.ok("item 3 joined late" in text, "the long item is joined late after the restart")
     m = re.search(r"item 4 started, ([+-][0-9.]+) s from its time", text)
     log("item 4 start error inside the new Liquidsoap: %s s" % (m.group(1) if m else "?"))
-
-    runs = ice.wallclock_runs(FREQS)
-    log("connections: %d; runs (wall clock - schedule start): %s" % (
-        len(ice.connections), fmt_runs([(a - start, b - start, f, lv, c)
-                                        for a, b, f, lv, c in runs])))
-    after = [r for r in runs if r[0] > killed_at]
-    tap.ok(len(ice.connections) >= 2 and after and all(r[4] > 0 for r in after),
-           "the listener reconnects after the Liquidsoap restart",
-           "%d connection(s)" % len(ice.connections))
-    heard = [r for r in after if r[2] in FREQS]
-    tap.ok([r[2] for r in heard] == [660, 770, 880],
-           "after the restart the listener hears 660 (again), 770, 880 Hz", fmt_runs(after))
-    names = ("the same tone is back on air within %d s" % BACK_WITHIN,
+    log("listened: %s" % ice.summary())
+    conns = [c for c in ice.connections if c.reads]
+    tap.ok(len(conns) == 1 and conns[0].end_reason == "stopped",
+           "the listener stays connected through the Liquidsoap restart (one connection, "
+           "never closed)", ice.summary())
+    names = ("the listener hears 660/990 (again), 770, 880 Hz after the restart",
+             "the longest silence after the kill is at most %.0f s" % QUIET_MAX,
+             "the same item is back on air within %d s" % BACK_WITHIN,
              "the rejoined item ends at its scheduled end, no gap, no overlap",
              "the next items start on time relative to each other",
              "the next item starts on time: same delay as before the kills (0.5 s)")
-    if after:
-        log("stream back (any audio) %.2f s after the kill" % (after[0][0] - killed_at))
-    if [r[2] for r in heard] != [660, 770, 880]:
+    if not conns:
         for what in names:
+            tap.ok(False, what, "nothing heard")
+        return
+    c = conns[-1]
+    pcm = decode_to_pcm(bytes(c.data), "mp3")
+    secs = len(pcm) / 2 / 8000.0
+    rate = len(c.data) / secs if secs else 16000.0
+
+    def wall(t):
+        return arrival(c, t, rate)
+    raw = [(wall(a), wall(b), f, lv) for a, b, f, lv in segments_of_pcm(pcm, FREQS + [STEP_HZ])]
+    after_raw = [r for r in raw if r[1] > killed_at]
+    after = item_runs([r for r in after_raw])
+    log("after the kill (wall clock - schedule start): %s" % " ".join(
+        "[%.2f-%.2f %d]" % (a - start, b - start, f) for a, b, f, _ in after))
+    heard = [r for r in after if r[2] in FREQS]
+    tap.ok([r[2] for r in heard][-3:] == [660, 770, 880] and len(heard) in (3, 4), names[0],
+           [r[2] for r in heard])
+
+    # Silence: windows below SILENT_DB after the kill (the safety tone is
+    # not silence).
+    quiet, longest, run_from = [], 0.0, None
+    for t, level, _ in window_levels(pcm, window_ms=100) + [(secs, 0.0, None)]:
+        if wall(t) < killed_at:
+            continue
+        if level < SILENT_DB and run_from is None:
+            run_from = wall(t)
+        elif level >= SILENT_DB and run_from is not None:
+            quiet.append((run_from, wall(t)))
+            run_from = None
+    longest = max([b - a for a, b in quiet] + [0.0])
+    log("longest silence after the Liquidsoap kill: %.2f s" % longest)
+    tap.ok(longest <= QUIET_MAX, names[1], "%.2f s" % longest)
+
+    if len(heard) < 3 or [r[2] for r in heard][-3:] != [660, 770, 880]:
+        for what in names[2:]:
             tap.ok(False, what, "tones missing after the restart")
         return
-    back = heard[0][0] - killed_at
-    log("660 Hz back on air %.2f s after the kill" % back)
-    tap.ok(back < BACK_WITHIN, names[0], "%.2f s" % back)
-    r660, r770, r880 = heard
-    # Within one connection: the rejoined tone ends where the next starts.
-    same_conn = r660[4] == r770[4]
+    r660, r770, r880 = heard[-3:]
+    back = r660[0] - killed_at
+    log("the item back on air %.2f s after the kill (program missing for %.2f s)" % (
+        back, r660[0] - max([r[1] for r in raw if r[1] <= killed_at + 0.5] + [killed_at])))
+    tap.ok(back < BACK_WITHIN, names[2], "%.2f s" % back)
+
+    # Where in the item the rejoin is: the first step boundary heard, less
+    # the stream's delay through the new Liquidsoap (items 4 and 5).
+    steps = [r for r in after_raw if r[0] >= r660[0] - 0.05 and r[1] <= r660[1] + 0.05 and
+             r[2] in (660, STEP_HZ)]
+    delay_after = ((r770[0] - sched[3]) + (r880[0] - sched[4])) / 2
+    error = None
+    if len(steps) >= 2:
+        boundary = steps[1][0]
+        k = round((boundary - delay_after - sched[2]) / STEP)
+        error = (boundary - delay_after) - (sched[2] + k * STEP)
+        log("rejoin offset: step boundary %d heard %+.3f s from where the schedule has it "
+            "(less the stream's delay, %+.3f s)" % (k, error, delay_after))
+    tap.ok(error is not None and abs(error) <= REJOIN_MAX,
+           "the item resumes within %.0f ms of where the schedule has it" % (REJOIN_MAX * 1000),
+           "%s s" % ("%+.3f" % error if error is not None else "no step boundary heard"))
+
     between = [r for r in after if r660[1] <= r[0] < r770[0]]
-    log("rejoined 660 Hz ends %+.3f s from the 770 Hz start (same connection: %s)" % (
-        r660[1] - r770[0], same_conn))
-    tap.ok(same_conn and abs(r660[1] - r770[0]) < 0.5 and not between, names[1],
-           "660 ends %.3f, 770 starts %.3f, between %s" % (r660[1], r770[0],
-                                                          fmt_runs(between)))
+    log("rejoined item ends %+.3f s from the 770 Hz start" % (r660[1] - r770[0]))
+    tap.ok(abs(r660[1] - r770[0]) < 0.5 and not between, names[3],
+           "660 ends %.3f, 770 starts %.3f, between %s" % (
+               r660[1], r770[0], " ".join("[%.2f-%.2f %d]" % (a, b, f)
+                                          for a, b, f, _ in between)))
     delays = [r770[0] - sched[3], r880[0] - sched[4]]
     log("stream delay after the restart (items 4, 5): %s s" % " ".join(
         "%+.3f" % d for d in delays))
     tap.ok(abs(delays[1] - delays[0]) < 0.35 and abs(r770[1] - r770[0] - 4.0) < 0.3,
-           names[2], delays)
-    tap.ok(delay0 is not None and abs(delays[0] - delay0) < 0.5, names[3],
+           names[4], delays)
+    tap.ok(delay0 is not None and abs(delays[0] - delay0) < 0.5, names[5],
            "before %s after %s" % (delay0, delays[0]))
+
+
+def check_hls_through_restart(tap, hls, killed_at):
+    """Part 2 for HLS: the playlist is served throughout (no error), its
+    media sequence never goes back, and new segments come after the new
+    Liquidsoap starts."""
+    errors = [e for e in hls.errors if e[0] > killed_at]
+    seqs = [q for t, q in hls.sequences if t > killed_at - 2]
+    after = [t for t, _ in hls.segments if t > killed_at]
+    gaps = [b - a for a, b in zip(after, after[1:])]
+    log("HLS after the Liquidsoap kill: %d segments, longest wait for a new one %.1f s, "
+        "media sequence %s to %s, %d failed fetches" % (
+            len(after), max(gaps + [0]), seqs[0] if seqs else "-", seqs[-1] if seqs else "-",
+            len(errors)))
+    tap.ok(not errors, "HLS: no fetch fails through the Liquidsoap restart (no 404)",
+           errors[:5])
+    back = [q for a, q in zip(seqs, seqs[1:]) if q < a]
+    tap.ok(seqs and not back and len(after) >= 5,
+           "HLS: the playlist keeps advancing across the restart (media sequence never back)",
+           "sequences %s, %d segments after" % (sorted(set(seqs))[:20], len(after)))
 
 
 def main():
@@ -180,14 +280,18 @@ def main():
     try:
         files = [make_tone(os.path.join(st.dir, "t%d.mp3" % f), f, n + 1)
                  for f, n in zip(FREQS, LENGTHS)]
+        files[2] = make_steps(os.path.join(st.dir, "steps.mp3"),
+                              [(660 if k % 2 == 0 else STEP_HZ, STEP)
+                               for k in range(int(LENGTHS[2] / STEP) + 1)])
         st.start_nats()
-        st.start_icecast()
+        st.start_icecast(fallback_mounts=["/live.mp3"])
         start = time.time() + 14
         snap = st.snapshot(["%s,cue_out=%s" % (f, n) for f, n in zip(files, LENGTHS)], start)
         st.publish(snap)
         st.start_playout("a")
         st.wait_on_air("a")
         ice = IcecastListener(st.icecast_url(), reconnect=True)
+        hls = HlsListener(st.hls_url("a"))
         sched = [iso_to_unix(it["start"]) for it in snap["items"]]
         ends = [iso_to_unix(it["end"]) for it in snap["items"]]
 
@@ -234,13 +338,16 @@ def main():
         wait_for("the last item to end", lambda: time.time() > ends[-1] + 5,
                  ends[-1] - time.time() + 30)
         ice.stop()
+        hls.stop()
 
         delay0 = check_playout_restart(tap, st, ice, sched, liq_pid, playout_killed_at,
-                                       restarted_at, adopted_text, status, status_ok)
+                                       restarted_at, adopted_text, status, status_ok,
+                                       liq_killed_at)
         if delay0 is not None:
             log("stream delay before the kills (first item): %+.3f s" % delay0)
         check_liquidsoap_restart(tap, st, ice, sched, start, liq_killed_at,
                                  st.playout_log("a")[log_before:], delay0)
+        check_hls_through_restart(tap, hls, liq_killed_at)
     finally:
         st.close()
     return tap.done()

@@ -65,6 +65,7 @@ class RunStation:
                                      stderr=subprocess.STDOUT, env=env, cwd=SOURCE,
                                      start_new_session=True)
         self.pgid = self.proc.pid
+        self.started_at = time.time()
 
     def text(self):
         with open(self.out_path, errors="replace") as f:
@@ -175,9 +176,16 @@ def check_status(tap, st):
     log(screen.stdout)
     roles = sorted({r.get("role") for r in doc.get("roles", [])})
     p = (doc.get("playouts") or [{}])[0]
-    tap.ok(code == 0 and doc.get("status") == "ok" and screen.returncode == 0 and
-           screen.stdout.startswith("onair status: OK"),
-           "onair status: healthy, exit 0", screen.stdout + screen.stderr)
+    # A slow start (ASan) plays the safety loop until the first item is
+    # ready: that is reported, and is the only problem allowed here.
+    others = [x["text"] for x in doc.get("problems", [])
+              if not x["text"].endswith("s on the safety source in the last hour")]
+    safety_s = max(list((doc.get("dead_air_s") or {}).values()) + [0])
+    tap.ok(code in (0, 1) and not others and (code == 0) == (safety_s < 5) and
+           safety_s <= time.time() - st.started_at and screen.returncode == code and
+           screen.stdout.startswith("onair status: %s" % ("OK" if code == 0 else "WARNING")),
+           "onair status: healthy (but for the start-up on the safety source), exit %d" % code,
+           screen.stdout + screen.stderr)
     tap.ok(roles == ["api", "messages", "playout", "worker"], "onair status: every role answers",
            roles)
     tap.ok(p.get("source") == "schedule" and p.get("outputs") and
