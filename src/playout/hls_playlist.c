@@ -104,7 +104,15 @@ static int scan(const char *in, size_t len, struct scan *sc)
 				k = k > 0 ? k - 1 : n;
 				if (k >= sizeof(sc->run))
 					k = sizeof(sc->run) - 1;
-				memcpy(sc->run, line, k);
+				/* Kept as a word of safe characters (the state
+				 * is saved as text). */
+				for (size_t i = 0; i < k; i++) {
+					char ch = line[i];
+					bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+						    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+						    ch == '_';
+					sc->run[i] = safe ? ch : '~';
+				}
 				sc->run[k] = '\0';
 			}
 		}
@@ -181,8 +189,8 @@ int hls_playlist_rewrite(struct hls_seq *s, const char *in, size_t len, struct b
 
 int hls_seq_format(const struct hls_seq *s, char *out, size_t size)
 {
-	int n = snprintf(out, size, "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
-			 " %" PRId64 "\n", s->run[0] ? s->run : "-", s->offset, s->next, s->dbase,
+	int n = snprintf(out, size, "=%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+			 " %" PRId64 "\n", s->run, s->offset, s->next, s->dbase,
 			 s->disc_at, s->last_dseq, s->last_tags);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
@@ -191,14 +199,13 @@ int hls_seq_parse(struct hls_seq *s, const char *text)
 {
 	struct hls_seq t;
 	hls_seq_init(&t);
-	char run[sizeof(t.run)];
-	if (sscanf(text, "%127s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
+	char run[sizeof(t.run) + 1];
+	if (sscanf(text, "%128s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
 		   " %" SCNd64, run, &t.offset, &t.next, &t.dbase, &t.disc_at, &t.last_dseq,
 		   &t.last_tags) != 7 || t.next < 0 || t.dbase < 0 || t.last_dseq < 0 ||
-	    t.last_tags < 0 || t.disc_at < -1)
+	    t.last_tags < 0 || t.disc_at < -1 || run[0] != '=')
 		return -EINVAL;
-	if (strcmp(run, "-") != 0)
-		snprintf(t.run, sizeof(t.run), "%s", run);
+	snprintf(t.run, sizeof(t.run), "%s", run + 1);
 	*s = t;
 	return 0;
 }

@@ -45,7 +45,9 @@ atexit.register(_cleanup)
 
 
 def log(*args):
-    print("#", *args, flush=True)
+    """A TAP comment: every line of the text gets its "# "."""
+    text = " ".join(str(a) for a in args)
+    print("\n".join("# " + line for line in text.splitlines() or [""]), flush=True)
 
 
 # Ports are drawn below the kernel's ephemeral range (32768 up), so no

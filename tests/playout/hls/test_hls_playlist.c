@@ -113,8 +113,15 @@ static void test_state_text(void **state)
 	assert_int_equal(hls_seq_format(&s, text, sizeof(text)), 0);
 	assert_int_equal(hls_seq_parse(&back, text), 0);
 	assert_memory_equal(&back, &s, sizeof(s));
+	/* A segment name with characters unfit for the state's text. */
+	const char odd[] = "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:2.0,\nsp ace\x01_3.ts\n";
+	rewrite(&s, odd, &out);
+	assert_int_equal(hls_seq_format(&s, text, sizeof(text)), 0);
+	assert_int_equal(hls_seq_parse(&back, text), 0);
+	assert_memory_equal(&back, &s, sizeof(s));
 	assert_int_equal(hls_seq_parse(&back, "aac_r9 1 2"), -EINVAL);
-	assert_int_equal(hls_seq_parse(&back, "aac_r9 1 -2 0 -1 0 0"), -EINVAL);
+	assert_int_equal(hls_seq_parse(&back, "aac_r9 1 2 0 -1 0 0"), -EINVAL);	/* no '=' */
+	assert_int_equal(hls_seq_parse(&back, "=aac_r9 1 -2 0 -1 0 0"), -EINVAL);
 	buf_release(&out);
 }
 
