@@ -403,3 +403,12 @@ int db_fk_error(const char *sql)
 		return -ENOTEMPTY;
 	return -ENOENT;
 }
+
+int db_backup_to(struct db *db, const char *path, char *err, size_t errlen)
+{
+	if (!db || !path)
+		return -EINVAL;
+	if (db->backend != DB_SQLITE)
+		return -ENOTSUP;
+	return db_sqlite_backup(db, path, err, errlen);
+}

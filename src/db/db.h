@@ -236,6 +236,14 @@ int db_rollback(struct db *db);
  * yet rolled back). */
 bool db_in_transaction(struct db *db);
 
+/*
+ * Copy a SQLite database, consistent as of one instant, into a new file
+ * path while others keep writing (SQLite's online backup, in one step).
+ * 0; -ENOTSUP for PostgreSQL (use pg_dump); -EEXIST when path exists;
+ * -EIO with a message in err.
+ */
+int db_backup_to(struct db *db, const char *path, char *err, size_t errlen);
+
 /* Counters of db since it was opened. */
 void db_get_stats(const struct db *db, struct db_stats *out);
 

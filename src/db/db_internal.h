@@ -66,6 +66,8 @@ size_t db_first_keyword(const char *sql, const char **word);
 /* Backends: open; 0 and *out, or -errno with a message in err. */
 int db_sqlite_open(struct db **out, const char *path, char *err, size_t errlen);
 int db_pg_open(struct db **out, const char *conninfo, char *err, size_t errlen);
+/* db_backup_to for SQLite. */
+int db_sqlite_backup(struct db *db, const char *path, char *err, size_t errlen);
 
 #include "common/banned.h"
 #endif

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "common/alloc.h"
@@ -561,3 +562,42 @@ static const struct db_ops sqlite_ops = {
 	.col_text = sqlite_col_text,
 	.col_blob = sqlite_col_blob,
 };
+
+int db_sqlite_backup(struct db *db, const char *path, char *err, size_t errlen)
+{
+	struct db_sqlite *d = (struct db_sqlite *)db;
+	if (access(path, F_OK) == 0)
+		return -EEXIST;
+	sqlite3 *dst = NULL;
+	int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
+			 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -EIO;
+	}
+	/* One step copies every page in one read transaction: a consistent
+	 * copy, which writers (WAL) do not have to wait for. */
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", d->conn, "main");
+	if (!b) {
+		snprintf(err, errlen, "backup of the database: %s", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		unlink(path);
+		return -EIO;
+	}
+	for (int tries = 0; tries < 200; tries++) {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep(50);
+	}
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "backup of the database: %s", sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		unlink(path);
+		return -EIO;
+	}
+	rc = sqlite3_close(dst);
+	return rc == SQLITE_OK ? 0 : -EIO;
+}

@@ -11,6 +11,7 @@
 #include "common/runtime.h"
 #include "mq/mq.h"
 #include "onair/analyze_cmd.h"
+#include "onair/backup_cmd.h"
 #include "onair/import_cmd.h"
 #include "onair/messages_cmd.h"
 #include "onair/migrate.h"
@@ -59,6 +60,8 @@ static const char usage[] =
 	"              queue the analysis of library files for the worker\n"
 	"  user add|passwd|disable|enable|list\n"
 	"              the station's accounts (see 'onair user -h')\n"
+	"  backup DIR  a consistent copy of the database and the media, while it runs\n"
+	"  restore DIR put a backup back into an empty database and the media store\n"
 	"  status      the whole station on one screen; exit 0 healthy, 1 warning,\n"
 	"              2 critical (see 'onair status -h')\n"
 	"  schedule    compile the schedule of a window and print the snapshot\n"
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
 		code = migrate_run(&cli.config);
 	} else if (strcmp(cmd, "user") == 0) {
 		code = user_command(&cli.config, cli.argc, cli.argv);
+	} else if (strcmp(cmd, "backup") == 0) {
+		code = backup_command(&cli.config, cli.argc, cli.argv);
+	} else if (strcmp(cmd, "restore") == 0) {
+		code = restore_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "status") == 0) {
 		code = status_command(&cli.config, cli.argc, cli.argv);
 	} else if (strcmp(cmd, "schedule") == 0) {

@@ -50,6 +50,8 @@ struct seq_slot {
 	struct hls_seq seq;
 	int64_t saved_next;
 	char saved_run[sizeof(((struct hls_seq *)0)->run)];
+	char *last;		/* the playlist last served, for when the file is gone */
+	size_t last_len;
 };
 
 struct hls_http {
@@ -298,8 +300,13 @@ static struct MHD_Response *renumbered(struct hls_http *h, const char *name, int
 		pthread_mutex_lock(&h->seq_lock);
 		struct seq_slot *sl = seq_slot(h, name);
 		int r = sl ? hls_playlist_rewrite(&sl->seq, text, (size_t)got, &out) : -ENOSPC;
-		if (r == 0)
+		if (r == 0) {
 			seq_save(h, sl);
+			free(sl->last);
+			sl->last = xmalloc(out.len ? out.len : 1);
+			memcpy(sl->last, out.data, out.len);
+			sl->last_len = out.len;
+		}
 		pthread_mutex_unlock(&h->seq_lock);
 		if (r == 0)
 			resp = MHD_create_response_from_buffer(out.len, out.data,
@@ -307,6 +314,22 @@ static struct MHD_Response *renumbered(struct hls_http *h, const char *name, int
 		buf_release(&out);
 	}
 	free(text);
+	return resp;
+}
+
+/* The playlist last served under name, while Liquidsoap (restarting)
+ * has none: players keep a playlist, not a 404. NULL when there is none. */
+static struct MHD_Response *last_playlist(struct hls_http *h, const char *name)
+{
+	struct MHD_Response *resp = NULL;
+	pthread_mutex_lock(&h->seq_lock);
+	for (int i = 0; i < SEQ_SLOTS; i++) {
+		struct seq_slot *sl = &h->slots[i];
+		if (sl->last && strcmp(sl->name, name) == 0)
+			resp = MHD_create_response_from_buffer(sl->last_len, sl->last,
+							       MHD_RESPMEM_MUST_COPY);
+	}
+	pthread_mutex_unlock(&h->seq_lock);
 	return resp;
 }
 
@@ -318,6 +341,17 @@ static enum MHD_Result answer_file(struct hls_http *h, struct MHD_Connection *co
 		return answer_text(conn, MHD_HTTP_NOT_FOUND, body_not_found, NULL, NULL);
 
 	int fd = openat(h->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT && h->state_dir && type_of(name)->playlist) {
+		struct MHD_Response *resp = last_playlist(h, name);
+		if (resp) {
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						type_of(name)->type);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+			add_cors(resp);
+			return queue(conn, MHD_HTTP_OK, resp);
+		}
+		errno = ENOENT;
+	}
 	if (fd < 0) {
 		int err = errno;
 		if (err == ENOENT || err == ELOOP || err == ENOTDIR || err == EACCES)
@@ -551,6 +585,8 @@ void hls_http_stop(struct hls_http *h)
 	/* Closes the listening socket too. */
 	MHD_stop_daemon(h->daemon);
 	close(h->dirfd);
+	for (int i = 0; i < SEQ_SLOTS; i++)
+		free(h->slots[i].last);
 	pthread_mutex_destroy(&h->seq_lock);
 	free(h->state_dir);
 	free(h);

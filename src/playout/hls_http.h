@@ -18,7 +18,9 @@
  *
  * With a state_dir, media playlists are served through hls_playlist.h
  * (one numbering across Liquidsoap restarts), the numbering kept in
- * "<state_dir>/hls-<playlist>.seq" so it survives a playout restart too.
+ * "<state_dir>/hls-<playlist>.seq" so it survives a playout restart too;
+ * while a media playlist's file is missing (a Liquidsoap starting again
+ * removes it until its first segment) the last one served is served.
  *
  * Thread-safety: start/stop from one thread; the hook is called from
  * server threads.

@@ -1392,18 +1392,12 @@ static void sync_feeds(struct playout *p)
 		char file[PATH_LEN + 64];
 		snprintf(file, sizeof(file), "%s/safety-%d.%s", p->state_dir, o->bitrate,
 			 o->format == PROTO_FORMAT_AAC ? "aac" : "mp3");
-		struct stat fst, sst;
-		int r = 0;
-		if (stat(file, &fst) < 0 ||
-		    (stat(p->safety_file, &sst) == 0 && sst.st_mtime > fst.st_mtime))
-			r = safety_feed_encode(config_get(p->cfg, "playout.ffmpeg"), p->safety_file,
-					       file, o->format, o->bitrate);
 		struct safety_feed_options fo = {
 			.host = host, .port = (int)port, .password = pw, .mount = o->mount,
 			.file = file, .format = o->format, .bitrate = o->bitrate,
+			.source = p->safety_file, .ffmpeg = config_get(p->cfg, "playout.ffmpeg"),
 		};
-		if (r == 0)
-			r = safety_feed_start(&p->feeds[p->n_feeds], &fo);
+		int r = safety_feed_start(&p->feeds[p->n_feeds], &fo);
 		if (r < 0) {
 			log_error(COMPONENT, "no safety feed for %s: %s", o->mount, onair_strerror(r));
 			continue;

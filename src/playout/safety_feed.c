@@ -39,6 +39,7 @@ extern char **environ;
 #define RETRY_US USEC_PER_SEC
 #define STEP_US (100 * USEC_PER_MSEC)	/* how often a sleeping thread looks at stop */
 #define IO_TIMEOUT_MS 5000
+#define POLL_STEP_MS 100	/* a blocked thread looks at stop this often */
 #define ANSWER_MAX 1024
 
 struct safety_feed {
@@ -47,6 +48,9 @@ struct safety_feed {
 	char password[256];
 	char mount[512];
 	char file[1024];
+	char source[1024];	/* encoded into file first when set */
+	char ffmpeg[256];
+	int bitrate;
 	enum proto_format format;
 	int64_t byte_rate;	/* bytes per second of the file */
 	pthread_t thread;
@@ -73,7 +77,23 @@ static void sleep_until(struct safety_feed *f, int64_t until)
 	}
 }
 
-static int connect_to(const struct safety_feed *f)
+/* Wait for events on fd for at most IO_TIMEOUT_MS, looking at stop every
+ * POLL_STEP_MS: 1 ready, 0 timed out or stopped, -errno. */
+static int wait_fd(struct safety_feed *f, int fd, short events)
+{
+	for (int waited = 0; waited < IO_TIMEOUT_MS && !atomic_load(&f->stop);
+	     waited += POLL_STEP_MS) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int pr = poll(&pfd, 1, POLL_STEP_MS);
+		if (pr > 0)
+			return 1;
+		if (pr < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static int connect_to(struct safety_feed *f)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
@@ -85,7 +105,18 @@ static int connect_to(const struct safety_feed *f)
 		int s = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
 		if (s < 0)
 			continue;
-		if (connect(s, a->ai_addr, a->ai_addrlen) == 0) {
+		int fl = fcntl(s, F_GETFL);
+		fcntl(s, F_SETFL, fl | O_NONBLOCK);
+		int c = connect(s, a->ai_addr, a->ai_addrlen);
+		if (c < 0 && errno == EINPROGRESS) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			int w = wait_fd(f, s, POLLOUT);
+			c = w > 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0
+				    ? 0 : -1;
+			errno = w > 0 ? (err ? err : ECONNREFUSED) : ETIMEDOUT;
+		}
+		if (c == 0) {
 			fd = s;
 			break;
 		}
@@ -97,16 +128,13 @@ static int connect_to(const struct safety_feed *f)
 }
 
 /* Write all of data, waiting at most IO_TIMEOUT_MS for room. 0 or -errno. */
-static int send_all(int fd, const void *data, size_t len)
+static int send_all(struct safety_feed *f, int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		int pr = poll(&pfd, 1, IO_TIMEOUT_MS);
-		if (pr < 0 && errno == EINTR)
-			continue;
+		int pr = wait_fd(f, fd, POLLOUT);
 		if (pr <= 0)
-			return pr == 0 ? -ETIMEDOUT : -errno;
+			return pr == 0 ? -ETIMEDOUT : pr;
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -135,7 +163,7 @@ static int handshake(struct safety_feed *f, int fd, char *why, size_t whylen)
 			 f->mount, f->host, f->port, auth, ONAIR_VERSION,
 			 f->format == PROTO_FORMAT_AAC ? "audio/aac" : "audio/mpeg");
 	sodium_memzero(auth, sizeof(auth));
-	int r = n > 0 && (size_t)n < sizeof(req) ? send_all(fd, req, (size_t)n) : -ENAMETOOLONG;
+	int r = n > 0 && (size_t)n < sizeof(req) ? send_all(f, fd, req, (size_t)n) : -ENAMETOOLONG;
 	sodium_memzero(req, sizeof(req));
 	if (r < 0)
 		return r;
@@ -143,10 +171,9 @@ static int handshake(struct safety_feed *f, int fd, char *why, size_t whylen)
 	size_t got = 0;
 	answer[0] = '\0';
 	while (got < sizeof(answer) - 1 && !strstr(answer, "\r\n\r\n")) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int pr = poll(&pfd, 1, IO_TIMEOUT_MS);
+		int pr = wait_fd(f, fd, POLLIN);
 		if (pr <= 0)
-			return pr == 0 ? -ETIMEDOUT : -errno;
+			return pr == 0 ? -ETIMEDOUT : pr;
 		ssize_t rd = recv(fd, answer + got, sizeof(answer) - 1 - got, 0);
 		if (rd <= 0)
 			return rd == 0 ? -ECONNRESET : -errno;
@@ -186,7 +213,7 @@ static int stream(struct safety_feed *f, int fd)
 			}
 			continue;
 		}
-		if ((r = send_all(fd, buf, (size_t)n)) < 0)
+		if ((r = send_all(f, fd, buf, (size_t)n)) < 0)
 			break;
 		sent += n;
 		/* Ahead of real time by LEAD_US, never more. */
@@ -201,6 +228,18 @@ static void *feed_main(void *arg)
 {
 	struct safety_feed *f = arg;
 	int last_error = 0;
+	/* The audio, encoded like the output, once (here, not in playout's
+	 * loop: it takes a moment). */
+	struct stat fst, sst;
+	if (f->source[0] && (stat(f->file, &fst) < 0 ||
+			     (stat(f->source, &sst) == 0 && sst.st_mtime > fst.st_mtime))) {
+		int r = safety_feed_encode(f->ffmpeg, f->source, f->file, f->format, f->bitrate);
+		if (r < 0) {
+			log_error(COMPONENT, "no safety feed for %s: encoding %s: %s", f->mount,
+				  f->source, strerror(-r));
+			return NULL;
+		}
+	}
 	while (!atomic_load(&f->stop)) {
 		int64_t attempt = time_mono_us();
 		char why[160] = "";
@@ -240,12 +279,17 @@ int safety_feed_start(struct safety_feed **out, const struct safety_feed_options
 	    snprintf(f->password, sizeof(f->password), "%s", o->password) >= (int)sizeof(f->password) ||
 	    snprintf(f->mount, sizeof(f->mount), "%s%s", o->mount, SAFETY_FEED_SUFFIX) >=
 		    (int)sizeof(f->mount) ||
-	    snprintf(f->file, sizeof(f->file), "%s", o->file) >= (int)sizeof(f->file)) {
+	    snprintf(f->file, sizeof(f->file), "%s", o->file) >= (int)sizeof(f->file) ||
+	    snprintf(f->source, sizeof(f->source), "%s", o->source ? o->source : "") >=
+		    (int)sizeof(f->source) ||
+	    snprintf(f->ffmpeg, sizeof(f->ffmpeg), "%s", o->ffmpeg ? o->ffmpeg : "ffmpeg") >=
+		    (int)sizeof(f->ffmpeg)) {
 		free(f);
 		return -ENAMETOOLONG;
 	}
 	snprintf(f->port, sizeof(f->port), "%d", o->port);
 	f->format = o->format;
+	f->bitrate = o->bitrate;
 	f->byte_rate = (int64_t)o->bitrate * 1000 / 8;
 	atomic_init(&f->stop, false);
 	atomic_init(&f->connected, false);
@@ -280,7 +324,10 @@ int safety_feed_encode(const char *ffmpeg, const char *in, const char *out,
 	if (!ffmpeg || !in || !out || !safety_feed_supported(format) || kbps < 8 || kbps > 1024)
 		return -EINVAL;
 	char tmp[1100], rate[16];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out) >= (int)sizeof(tmp))
+	/* Two feeds may encode the same file at once: each its own name. */
+	static atomic_uint serial;
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.%u.tmp", out, (int)getpid(),
+		     atomic_fetch_add(&serial, 1)) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	snprintf(rate, sizeof(rate), "%dk", kbps);
 	bool mp3 = format == PROTO_FORMAT_MP3;

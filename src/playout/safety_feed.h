@@ -29,7 +29,12 @@ struct safety_feed_options {
 	int port;
 	const char *password;	/* source password (user "source") */
 	const char *mount;	/* the output's mount; the feed's is mount + SAFETY_FEED_SUFFIX */
-	const char *file;	/* the encoded safety audio (safety_feed_encode) */
+	const char *file;	/* the encoded safety audio */
+	/* When set, file is first made from this audio (any format FFmpeg
+	 * reads) with safety_feed_encode by ffmpeg (default "ffmpeg"), if it
+	 * is missing or older, in the feed's thread. */
+	const char *source;
+	const char *ffmpeg;
 	enum proto_format format;
 	int bitrate;		/* kbit/s of file */
 };
@@ -50,7 +55,8 @@ int safety_feed_encode(const char *ffmpeg, const char *in, const char *out,
 int safety_feed_start(struct safety_feed **out, const struct safety_feed_options *o);
 /* Is the feed connected to Icecast and sending now? */
 bool safety_feed_connected(struct safety_feed *f);
-/* Stop and free (waits for the thread, at most ~0.2 s); safe on NULL. */
+/* Stop and free; safe on NULL. It waits for the thread, which looks at
+ * the request every 0.1 s (longer only while it encodes the audio). */
 void safety_feed_stop(struct safety_feed *f);
 
 #include "common/banned.h"

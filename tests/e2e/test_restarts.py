@@ -189,7 +189,8 @@ def check_liquidsoap_restart(tap, st, ice, sched, start, killed_at, text, delay0
 
     def wall(t):
         return arrival(c, t, rate)
-    raw = [(wall(a), wall(b), f, lv) for a, b, f, lv in segments_of_pcm(pcm, FREQS + [STEP_HZ])]
+    segs = segments_of_pcm(pcm, FREQS + [STEP_HZ])  # in seconds of audio
+    raw = [(wall(a), wall(b), f, lv) for a, b, f, lv in segs]
     after_raw = [r for r in raw if r[1] > killed_at]
     after = item_runs([r for r in after_raw])
     log("after the kill (wall clock - schedule start): %s" % " ".join(
@@ -223,18 +224,24 @@ def check_liquidsoap_restart(tap, st, ice, sched, start, killed_at, text, delay0
         back, r660[0] - max([r[1] for r in raw if r[1] <= killed_at + 0.5] + [killed_at])))
     tap.ok(back < BACK_WITHIN, names[2], "%.2f s" % back)
 
-    # Where in the item the rejoin is: the first step boundary heard, less
-    # the stream's delay through the new Liquidsoap (items 4 and 5).
+    # Where in the item the rejoin is: the first step boundary heard after
+    # it, measured in the audio itself against the start of the next item
+    # (gated by the clock, its own start error as playout logged it taken
+    # off), so neither the network nor Icecast's buffering count.
+    idx = {id(r): i for i, r in enumerate(raw)}
     steps = [r for r in after_raw if r[0] >= r660[0] - 0.05 and r[1] <= r660[1] + 0.05 and
              r[2] in (660, STEP_HZ)]
-    delay_after = ((r770[0] - sched[3]) + (r880[0] - sched[4])) / 2
+    i770 = [i for i, r in enumerate(raw) if r[2] == 770]
+    start_error = float(m.group(1)) if m else 0.0
     error = None
-    if len(steps) >= 2:
-        boundary = steps[1][0]
-        k = round((boundary - delay_after - sched[2]) / STEP)
-        error = (boundary - delay_after) - (sched[2] + k * STEP)
-        log("rejoin offset: step boundary %d heard %+.3f s from where the schedule has it "
-            "(less the stream's delay, %+.3f s)" % (k, error, delay_after))
+    if len(steps) >= 2 and i770:
+        ib = idx[id(steps[1])]
+        gap = segs[i770[0]][0] - segs[ib][0]          # audio s, boundary to 770 Hz
+        k = round((sched[3] + start_error - gap - sched[2]) / STEP)
+        error = (sched[3] + start_error - sched[2] - k * STEP) - gap
+        log("rejoin offset: step boundary %d is %.3f s of audio before the next item; the "
+            "schedule says %.3f s: the item is %+.3f s from its place" % (
+                k, gap, sched[3] + start_error - sched[2] - k * STEP, error))
     tap.ok(error is not None and abs(error) <= REJOIN_MAX,
            "the item resumes within %.0f ms of where the schedule has it" % (REJOIN_MAX * 1000),
            "%s s" % ("%+.3f" % error if error is not None else "no step boundary heard"))
