@@ -49,7 +49,10 @@ STEP_HZ = 990               # item 3 alternates 660 and 990 Hz every STEP s
 STEP = 2.0
 SILENT_DB = -50.0
 QUIET_MAX = 3.0             # s: the longest silence a Liquidsoap restart may cause
-REJOIN_MAX = 0.1            # s: the rejoined item's offset from the schedule
+# s: the rejoined item's offset from the schedule. Measured +0.03 to
+# +0.05 s on an idle machine, up to +0.12 s beside the parallel sanitizer
+# run (Liquidsoap shares the two cores); before the fix it was 0.25 s.
+REJOIN_MAX = 0.15
 PLAYOUT_KILL_INTO = 6.0     # s into item 2 (550 Hz)
 PLAYOUT_DOWN_FOR = 5.0
 LIQ_KILL_INTO = 12.0        # s into item 3 (660 Hz)
@@ -246,7 +249,9 @@ def check_liquidsoap_restart(tap, st, ice, sched, start, killed_at, text, delay0
            "the item resumes within %.0f ms of where the schedule has it" % (REJOIN_MAX * 1000),
            "%s s" % ("%+.3f" % error if error is not None else "no step boundary heard"))
 
-    between = [r for r in after if r660[1] <= r[0] < r770[0]]
+    # Between the two, nothing longer than a transition (a window or two
+    # where neither tone is pure).
+    between = [r for r in after if r660[1] <= r[0] < r770[0] and r[1] - r[0] > 0.2]
     log("rejoined item ends %+.3f s from the 770 Hz start" % (r660[1] - r770[0]))
     tap.ok(abs(r660[1] - r770[0]) < 0.5 and not between, names[3],
            "660 ends %.3f, 770 starts %.3f, between %s" % (
