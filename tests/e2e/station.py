@@ -657,6 +657,11 @@ class Station:
         log("---- its Icecast's error.log")
         for line in tail(os.path.join(d, "log", "error.log")):
             log(line)
+        # Liquidsoap's own log of this run and of the one before (a death).
+        for f in ("liquidsoap.log.1", "liquidsoap.log"):
+            log("---- its %s" % f)
+            for line in tail(os.path.join(self.playouts[name]["state"], f)):
+                log(line)
 
     def playout_log(self, name="a"):
         with open(self.playouts[name]["log"], errors="replace") as f:
