@@ -9,9 +9,7 @@
 # audio) and browser (headless Chromium on a real station) suites run once,
 # in the sanitizer build, where they also check the programs' memory use
 # during real operation. Tests run side by side (TEST_JOBS at a time,
-# default 3: most of them wait on servers and real-time audio, but four
-# Liquidsoaps beside sanitizer builds starved the real-time ones of the
-# two cores), each on
+# default 4: most of them wait on servers and real-time audio), each on
 # its own ports and directories. Compiler output is cached by ccache.
 # The last lines are the slowest tests and "N passed, N failed, N
 # skipped"; the exit code is 0 only when nothing failed.
@@ -73,7 +71,7 @@ run_suite() {
 	local suites=()
 	for s in ${SUITES:-}; do suites+=(--suite "$s"); done
 	[ "${SKIP_FUZZ:-0}" = 1 ] && suites+=(--no-suite fuzz)
-	meson test -C "$dir" --print-errorlogs --num-processes "${TEST_JOBS:-3}" "${suites[@]}"
+	meson test -C "$dir" --print-errorlogs --num-processes "${TEST_JOBS:-4}" "${suites[@]}"
 	count_meson "$dir" "$label"
 }
 
