@@ -83,12 +83,18 @@ class RunStation:
         return [int(p) for p in re.findall(r"started %s \(pid (\d+)[,)]" % name, self.text())]
 
     def liquidsoap_pid(self):
+        """The pid in playout's liquidsoap.pid when that process runs this
+        station's script (a pid reused by another test's process is not
+        ours to kill)."""
         try:
             with open(os.path.join(self.state, "playout", "liquidsoap.pid")) as f:
                 pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
         except (OSError, ValueError):
             return None
-        return pid if running(pid) else None
+        script = os.path.join(self.state, "playout", "onair.liq").encode()
+        return pid if script in argv and running(pid) else None
 
     def health(self):
         try:
