@@ -55,7 +55,6 @@ struct safety_feed {
 	int64_t byte_rate;	/* bytes per second of the file */
 	pthread_t thread;
 	atomic_bool stop;
-	atomic_bool connected;
 };
 
 bool safety_feed_supported(enum proto_format format)
@@ -199,7 +198,6 @@ static int stream(struct safety_feed *f, int fd)
 	char buf[CHUNK];
 	int64_t start = time_mono_us(), sent = 0;
 	int r = 0;
-	atomic_store(&f->connected, true);
 	while (!atomic_load(&f->stop)) {
 		ssize_t n = read(in, buf, sizeof(buf));
 		if (n < 0) {
@@ -219,7 +217,6 @@ static int stream(struct safety_feed *f, int fd)
 		/* Ahead of real time by LEAD_US, never more. */
 		sleep_until(f, start + sent * USEC_PER_SEC / f->byte_rate - LEAD_US);
 	}
-	atomic_store(&f->connected, false);
 	close(in);
 	return r;
 }
@@ -292,7 +289,6 @@ int safety_feed_start(struct safety_feed **out, const struct safety_feed_options
 	f->bitrate = o->bitrate;
 	f->byte_rate = (int64_t)o->bitrate * 1000 / 8;
 	atomic_init(&f->stop, false);
-	atomic_init(&f->connected, false);
 	int e = pthread_create(&f->thread, NULL, feed_main, f);
 	if (e != 0) {
 		sodium_memzero(f->password, sizeof(f->password));
@@ -301,11 +297,6 @@ int safety_feed_start(struct safety_feed **out, const struct safety_feed_options
 	}
 	*out = f;
 	return 0;
-}
-
-bool safety_feed_connected(struct safety_feed *f)
-{
-	return f && atomic_load(&f->connected);
 }
 
 void safety_feed_stop(struct safety_feed *f)

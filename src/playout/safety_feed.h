@@ -53,8 +53,6 @@ int safety_feed_encode(const char *ffmpeg, const char *in, const char *out,
 
 /* Start feeding (the options are copied). 0 or -errno. */
 int safety_feed_start(struct safety_feed **out, const struct safety_feed_options *o);
-/* Is the feed connected to Icecast and sending now? */
-bool safety_feed_connected(struct safety_feed *f);
 /* Stop and free; safe on NULL. It waits for the thread, which looks at
  * the request every 0.1 s (longer only while it encodes the audio). */
 void safety_feed_stop(struct safety_feed *f);
