@@ -606,6 +606,14 @@ def custom_operations():
         "outputs": array(obj({"output": STR, "up": BOOL, "changed_at": TIME,
                               "message": nullable(STR)}), maxItems=17),
         "hls_listeners": nullable(UINT),
+        "watchdog": dict(nullable(obj({
+            "dead_air": dict(BOOL, description="an alarm is on (the last action is not "
+                                               "\"recovered\")"),
+            "action": {"type": "string", "enum": ["fallback", "restart_output",
+                                                  "restart_liquidsoap", "recovered"]},
+            "cause": {"type": "string", "enum": ["silence", "output"]},
+            "output": nullable(STR), "message": nullable(STR), "at": TIME})),
+            description="the dead-air watchdog's last action, or null if it never acted"),
         "last_error": nullable(obj({"message": STR, "at": TIME}))})
     s["Status"] = obj({
         "version": dict(UINT, description="changes whenever a playout reports a change"),

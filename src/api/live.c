@@ -43,6 +43,11 @@ struct live_instance {
 	int64_t hls_listeners;
 	char error[TEXT_MAX];
 	int64_t error_at;
+	/* The dead-air watchdog's last action (wd_at 0: none seen). */
+	enum proto_watchdog_action wd_action;
+	enum proto_watchdog_cause wd_cause;
+	char wd_output[TEXT_MAX], wd_message[TEXT_MAX];
+	int64_t wd_at;
 };
 
 struct live_status {
@@ -139,6 +144,13 @@ static void apply(struct live_instance *in, const struct proto_event *e)
 	case PROTO_EV_ERROR:
 		copy_text(in->error, e->message ? e->message : "error");
 		in->error_at = e->at;
+		break;
+	case PROTO_EV_DEAD_AIR:
+		in->wd_action = e->action;
+		in->wd_cause = e->cause;
+		copy_text(in->wd_output, e->output);
+		copy_text(in->wd_message, e->message);
+		in->wd_at = e->at;
 		break;
 	default:
 		break;
@@ -284,6 +296,15 @@ static json_t *instance_json(const struct live_instance *in, int64_t now)
 	json_object_set_new(o, "outputs", outputs);
 	json_object_set_new(o, "hls_listeners", in->hls_reported ? json_integer(in->hls_listeners)
 			    : json_null());
+	json_t *wd = json_null();
+	if (in->wd_at) {
+		wd = json_pack("{s:b, s:s, s:s, s:o}", "dead_air", in->wd_action != PROTO_WD_RECOVERED,
+			       "action", proto_watchdog_action_name(in->wd_action), "cause",
+			       proto_watchdog_cause_name(in->wd_cause), "at", json_time(in->wd_at));
+		json_object_set_new(wd, "output", text_or_null(in->wd_output));
+		json_object_set_new(wd, "message", text_or_null(in->wd_message));
+	}
+	json_object_set_new(o, "watchdog", wd);
 	json_object_set_new(o, "last_error", in->error[0]
 			    ? json_pack("{s:s, s:o}", "message", in->error, "at",
 					json_time(in->error_at)) : json_null());

@@ -16,34 +16,11 @@
 #include <stdint.h>
 
 #include "db/db.h"
-
-/* Longest output name kept, with its NUL. */
-#define LISTENERS_OUTPUT_SIZE 192u
-/* Most mounts read from one status document. */
-#define LISTENERS_MOUNTS_MAX 256u
-/* Largest status document read, bytes. */
-#define LISTENERS_STATUS_MAX (1u << 20)
-
-struct listeners_sample {
-	char output[LISTENERS_OUTPUT_SIZE];	/* "icecast:127.0.0.1:8000/live.mp3" */
-	int64_t listeners;			/* >= 0 */
-};
-
-/*
- * Read an Icecast 2.4 status-json.xsl document (len bytes): for every
- * source with a "listenurl" and a "listeners" count, a sample named from
- * the URL's host, port and mount. Sources without either are skipped;
- * Icecast writes a single source as an object and several as an array,
- * and no source at all as no "source" member: all are read. Returns the
- * number of samples written to out (at most max), or -EINVAL when the
- * document is not JSON or has no "icestats" object. Thread-safe.
- */
-int listeners_parse_icecast(const char *json, size_t len, struct listeners_sample *out,
-			    size_t max);
+#include "protocol/icecast_status.h"
 
 /*
  * Fetch status_url (http or https, 5 s timeout, at most
- * LISTENERS_STATUS_MAX bytes), read it, and store each sample at instant
+ * ICECAST_STATUS_MAX bytes), read it, and store each sample at instant
  * at into listener_counts (a sample already stored for that output and
  * instant is left as it is). *stored (may be NULL) gets the number of
  * samples. 0; -ECONNREFUSED, -ETIMEDOUT, -EIO the server could not be

@@ -161,6 +161,8 @@ void liq_proc_stop(struct liq_proc *p, int64_t timeout_us)
 		return;
 	p->stopping = true;
 	kill(p->pid, SIGTERM);
+	/* A stopped (stuck) process handles the TERM only once continued. */
+	kill(p->pid, SIGCONT);
 	int64_t deadline = time_mono_us() + timeout_us;
 	while (liq_proc_alive(p) && time_mono_us() < deadline)
 		usleep(20000);

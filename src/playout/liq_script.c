@@ -446,6 +446,38 @@ static int put_encoder(struct buf *out, enum proto_format format, int kbps)
 	return -EINVAL;
 }
 
+/* onair.restart_outputs: the watchdog's second step. */
+static int put_restart_outputs(struct buf *out, const struct liq_script_options *o)
+{
+	int r = buf_append_str(out, "def onair_cmd_restart_outputs(_) =\n");
+	size_t n = o->icecast_host ? o->snap->n_outputs : 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = buf_printf(out, "  onair_out%zu.stop()\n  onair_out%zu.start()\n", i, i);
+	if (r == 0 && o->hls_dir && o->snap->hls.enabled)
+		r = buf_append_str(out, "  onair_hls.stop()\n  onair_hls.start()\n");
+	if (r == 0) r = buf_append_str(out,
+		"  \"OK\"\nend\n"
+		"server.register(namespace=\"onair\", usage=\"restart_outputs\", "
+		"description=\"Stop and start every output.\", \"restart_outputs\", "
+		"onair_cmd_restart_outputs)\n");
+	return r;
+}
+
+/* The blank detector on what the outputs are sent. */
+static int put_blank_detect(struct buf *out, const struct liq_script_options *o)
+{
+	if (o->silence_us <= 0)
+		return 0;
+	if (o->silence_db > 0 || o->silence_db < -120)
+		return -EINVAL;
+	return buf_printf(out,
+		"onair_radio = blank.detect(id=\"watchdog\", max_blank=%.3f, threshold=%.1f, "
+		"track_sensitive=false,\n"
+		"  on_noise=fun () -> onair_report(\"noise\", \"\"),\n"
+		"  fun () -> onair_report(\"blank\", \"\"), onair_radio)\n\n",
+		secs(o->silence_us), o->silence_db);
+}
+
 static int put_outputs(struct buf *out, const struct liq_script_options *o)
 {
 	const struct proto_snapshot *s = o->snap;
@@ -458,7 +490,7 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 				return -EINVAL;
 			char label[160];
 			snprintf(label, sizeof(label), "icecast:%s", op->mount);
-			r = buf_append_str(out, "output.icecast(");
+			r = buf_printf(out, "onair_out%zu = output.icecast(", i);
 			if (r == 0) r = put_encoder(out, op->format, op->bitrate);
 			if (r == 0) r = buf_printf(out, ", id=\"out%zu\", host=onair_icecast_host, "
 					    "port=onair_icecast_port, password=onair_icecast_password,\n"
@@ -478,7 +510,7 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 		if (s->hls.bitrate < 32 || s->hls.bitrate > 512 || s->hls.segments < 3)
 			return -EINVAL;
 		if (r == 0) r = buf_printf(out,
-			"output.file.hls(id=\"hls\", playlist=\"live.m3u8\", "
+			"onair_hls = output.file.hls(id=\"hls\", playlist=\"live.m3u8\", "
 			"segment_duration=%.3f, segments=%d, segments_overhead=5,\n"
 			"  segment_name=fun (~position, ~extname, stream_name) ->\n"
 			"    \"#{stream_name}_r%" PRIu64 "_#{position}.#{extname}\",\n"
@@ -492,6 +524,7 @@ static int put_outputs(struct buf *out, const struct liq_script_options *o)
 	}
 	/* Always consume the radio, so the clock runs even with no outputs. */
 	if (r == 0) r = buf_append_str(out, "output.dummy(id=\"radio_clock\", onair_radio)\n");
+	if (r == 0) r = put_restart_outputs(out, o);
 	return r;
 }
 
@@ -530,6 +563,7 @@ int liq_script_write(const struct liq_script_options *o, struct buf *out)
 	if (r == 0) r = buf_append_str(out, commands_block);
 	if (r == 0) r = buf_append_str(out, commands_block2);
 	if (r == 0) r = put_kick(out, show_on, main_on);
+	if (r == 0) r = put_blank_detect(out, o);
 	if (r == 0) r = put_outputs(out, o);
 	return r;
 }

@@ -61,9 +61,17 @@ struct liq_script_options {
 					 * so a restart's never collide with the last's */
 	const char *station_name;
 	int64_t transition_fade;	/* us, fade between sources (live in/out) */
+	/* Dead-air watchdog: report silence on what is sent (below
+	 * silence_db for silence_us: "blank" event, then "noise" when sound
+	 * is back); silence_us 0: no detector. */
+	int64_t silence_us;
+	double silence_db;
 	/* From the snapshot: outputs, HLS settings and live inputs. */
 	const struct proto_snapshot *snap;
 };
+
+/* The script also registers onair.restart_outputs: stop and start every
+ * output (the watchdog's second step). */
 
 /* Append the whole script to out. 0, -EINVAL (an option out of range or a
  * string that cannot be put in the script), -ENOSPC (out's limit). */

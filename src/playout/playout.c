@@ -1,4 +1,5 @@
 #include "playout/playout.h"
+#include "playout/playout_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +41,7 @@
 #define COMPONENT "playout"
 #define LOOP_US (100 * USEC_PER_MSEC)
 #define MAX_ACTIONS 64
-#define PATH_LEN 1024
+#define PATH_LEN PLAYOUT_PATH_LEN
 /* Warn about a file not in the cache this long before its item. */
 #define MISSING_WARNING_US (600 * USEC_PER_SEC)
 /* HLS listeners: clients that fetched a segment within this long. */
@@ -70,79 +71,14 @@ const struct config_key playout_config_keys[] = {
 	{ "harbor.port", "8001", "port of the live inputs (0: none)" },
 	{ "hls.address", "127.0.0.1", "address the HLS server listens on" },
 	{ "hls.port", "8002", "port of the HLS server (0: HLS not served)" },
+	DEAD_AIR_CONFIG_KEYS,
 };
 const size_t playout_config_keys_count =
 	sizeof(playout_config_keys) / sizeof(playout_config_keys[0]);
 
-struct playout {
-	const struct config *cfg;
-	char instance[65];
-	char state_dir[PATH_LEN];
-	char script_path[PATH_LEN + 32];
-	char socket_path[108];
-	char hls_dir[PATH_LEN + 32];
-	char cache_dir[PATH_LEN + 32];
-	char fallback_m3u[PATH_LEN + 32];
-	char safety_file[PATH_LEN + 32];
-	char auth_command[2 * PATH_LEN];
-	int64_t horizon;
-	bool stop_liquidsoap;
-
-	/* The schedule watch runs on its own thread: a queue that is away or
-	 * slow must never hold up the play loop. Only that thread touches
-	 * watch; it takes lock to install a snapshot. */
-	struct mq_watch *watch;
-	pthread_t queue_thread;
-	bool queue_thread_started;
-	atomic_bool queue_stop;
-
-	pthread_mutex_t lock;	/* everything below */
-	struct mq *mq;
-	struct mq_sub *sub_all, *sub_one;
-	struct presence *presence;
-	struct safety_feed *feeds[PROTO_OUTPUTS_MAX];
-	size_t n_feeds;
-	uint64_t feeds_fp;	/* what the running feeds were made from */
-	struct proto_snapshot snap;
-	bool have_snap;
-	struct buf snap_json;
-	uint64_t script_fp;	/* fingerprint of what the running script was made from */
-	struct media_cache *cache;
-	struct event_log *events;
-	struct timeline tl;
-	struct liq_proc liq;
-	struct liq_ctl ctl;
-	bool liq_ready;		/* answering on its socket */
-	bool liq_adopted;	/* running from an earlier playout: adopt its slots */
-	int64_t liq_retry_at;	/* monotonic */
-	int liq_failures;
-	struct log_tail tail;
-	struct hls_http *hls;
-	struct hls_listeners hls_listeners;	/* set up when hls runs */
-	enum proto_source source;
-	int64_t on_air_item;
-	int64_t skipped_item;	/* reported ended by a skip: its end is not reported again */
-	/* Per live input: a disconnect was reported and no connect since
-	 * (Liquidsoap may report one disconnect twice). */
-	bool live_gone[2];
-	bool outputs_up[PROTO_OUTPUTS_MAX + 1];	/* last: HLS */
-	bool ws_on;		/* Liquidsoap: the webstream plays in its window */
-	int64_t ws_on_at;
-	int64_t next_heartbeat, next_wants, next_status, next_evict;
-	char fallback_text_hash[32];
-	struct buf scratch;
-	int64_t started_at;	/* monotonic */
-	int64_t snap_taken_at;	/* monotonic: when the snapshot in force arrived */
-	/* Snapshot fetch over HTTP, done by a thread of its own. */
-	bool fetch_running;
-	bool fetch_requested;
-	bool fetch_tried_at_start;
-	struct buf fetched;	/* a fetched snapshot waiting to be taken */
-};
-
 /* ------------------------------------------------------------ helpers */
 
-static void emit(struct playout *p, struct proto_event *e)
+void emit(struct playout *p, struct proto_event *e)
 {
 	if (!p->events)
 		return;
@@ -222,8 +158,8 @@ static void default_snapshot(struct proto_snapshot *s)
 
 /* The snapshot whose outputs are played: the last one received, or the
  * defaults (filled into def) before the first. */
-static const struct proto_snapshot *played_snapshot(const struct playout *p,
-						    struct proto_snapshot *def)
+const struct proto_snapshot *played_snapshot(const struct playout *p,
+					     struct proto_snapshot *def)
 {
 	if (p->have_snap)
 		return &p->snap;
@@ -256,6 +192,8 @@ static int write_script(struct playout *p)
 		.transition_fade = s->live[PROTO_LIVE_SHOW].fade,
 		.snap = s,
 		.run = (uint64_t)(time_now_us() / USEC_PER_SEC),
+		.silence_us = p->air.enabled ? p->air.silence_us : 0,
+		.silence_db = p->air.threshold_db,
 	};
 	struct buf text;
 	buf_init(&text, 1 << 20);
@@ -294,7 +232,7 @@ static void sweep_hls(struct playout *p)
 		log_info(COMPONENT, "removed %d HLS segments of earlier runs", removed);
 }
 
-static void liq_restart(struct playout *p, const char *why)
+void liq_restart(struct playout *p, const char *why)
 {
 	log_info(COMPONENT, "restarting Liquidsoap: %s", why);
 	liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
@@ -303,7 +241,7 @@ static void liq_restart(struct playout *p, const char *why)
 	p->liq_retry_at = 0;
 }
 
-static int liq_command(struct playout *p, const char *cmd, struct buf *reply)
+int liq_command(struct playout *p, const char *cmd, struct buf *reply)
 {
 	int r = liq_ctl_command(&p->ctl, cmd, reply);
 	if (r < 0) {
@@ -311,6 +249,22 @@ static int liq_command(struct playout *p, const char *cmd, struct buf *reply)
 		p->liq_ready = false;
 	}
 	return r;
+}
+
+void report_cut(struct playout *p, const char *why)
+{
+	for (int k = 0; k < LIQ_SLOTS; k++) {
+		struct timeline_slot *sl = &p->tl.slots[k];
+		if (!sl->item_id || !sl->started)
+			continue;
+		struct proto_event ended = {
+			.kind = PROTO_EV_ITEM_ENDED, .at = time_now_us(),
+			.item_id = sl->item_id, .scheduled = sl->busy_until,
+			.reason = PROTO_END_CUT, .message = (char *)why,
+		};
+		emit(p, &ended);
+		sl->started = false;
+	}
 }
 
 /* Start Liquidsoap if it is not running; note when it answers. */
@@ -324,18 +278,7 @@ static void supervise_liquidsoap(struct playout *p)
 						 .message = "Liquidsoap died; restarting it" };
 			emit(p, &e);
 			/* What was playing was cut; the restart joins it again. */
-			for (int k = 0; k < LIQ_SLOTS; k++) {
-				const struct timeline_slot *sl = &p->tl.slots[k];
-				if (!sl->item_id || !sl->started)
-					continue;
-				struct proto_event ended = {
-					.kind = PROTO_EV_ITEM_ENDED, .at = time_now_us(),
-					.item_id = sl->item_id, .scheduled = sl->busy_until,
-					.reason = PROTO_END_CUT,
-					.message = "Liquidsoap died",
-				};
-				emit(p, &ended);
-			}
+			report_cut(p, "Liquidsoap died");
 			/* A Liquidsoap that dies soon after starting is restarted
 			 * less and less often. */
 			if (now - p->liq.started_at < 60 * USEC_PER_SEC)
@@ -364,6 +307,7 @@ static void supervise_liquidsoap(struct playout *p)
 			return;
 		}
 		p->liq_adopted = false;
+		dead_air_on_liquidsoap_start(p);
 		timeline_reset(&p->tl);
 		p->ws_on = false;
 		log_tail_release(&p->tail);
@@ -548,6 +492,8 @@ static void on_liq_line(void *userdata, const char *line)
 			return;
 		}
 		p->live_gone[in] = !connect;
+		if (connect)
+			dead_air_on_live_connect(p, (enum proto_live_input)in);
 		log_info(COMPONENT, "live %s input: %s%s%s", input ? input : "?",
 			 connect ? "connected" : "disconnected", user ? " " : "", user ? user : "");
 		struct proto_event e = {
@@ -557,6 +503,8 @@ static void on_liq_line(void *userdata, const char *line)
 			.user = (char *)(user && *user ? user : NULL),
 		};
 		emit(p, &e);
+	} else if (strcmp(kind, "blank") == 0 || strcmp(kind, "noise") == 0) {
+		dead_air_on_blank(p, kind[0] == 'b');
 	} else if (strcmp(kind, "webstream") == 0) {
 		p->ws_on = json_is_true(json_object_get(ev, "on"));
 		if (p->ws_on)
@@ -1153,6 +1101,7 @@ static void on_command(void *userdata, struct mq_request_msg *req)
 		snprintf(line, sizeof(line), "onair.source %s %s", proto_source_name(cmd.source),
 			 cmd.enabled ? "on" : "off");
 		r = liq_command(p, line, &reply);
+		dead_air_on_source_command(p, cmd.source);
 		break;
 	case PROTO_CMD_DISCONNECT_LIVE:
 		snprintf(line, sizeof(line), "onair.kick %s", proto_live_input_name(cmd.input));
@@ -1254,6 +1203,8 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 		log_error(COMPONENT, "playout.state_dir is not usable");
 		return r;
 	}
+	if ((r = dead_air_open(p)) < 0)
+		return r;
 	if ((r = fs_mkdir_p(p->state_dir)) < 0 || (r = fs_mkdir_p(p->hls_dir)) < 0 ||
 	    (r = fs_mkdir_p(p->cache_dir)) < 0) {
 		log_error(COMPONENT, "cannot create %s: %s", p->state_dir, onair_strerror(r));
@@ -1416,6 +1367,7 @@ static void playout_close(struct playout *p)
 	mq_sub_close(p->sub_one);
 	presence_stop(p->presence);
 	stop_feeds(p);
+	dead_air_close(p);
 	if (p->stop_liquidsoap) {
 		liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
 		/* Liquidsoap leaves its control socket behind. */
@@ -1469,6 +1421,7 @@ static void tick(struct playout *p)
 			do_action(p, &actions[i]);
 		check_unstarted(p, now);
 	}
+	dead_air_tick(p, now, time_mono_us());
 	int64_t mono = time_mono_us();
 	if (mono >= p->next_wants) {
 		update_wants(p, now);

@@ -37,7 +37,8 @@ static bool is_output_event(enum proto_event_kind k)
 
 static bool has_message(enum proto_event_kind k)
 {
-	return k == PROTO_EV_ERROR || k == PROTO_EV_OUTPUT_DOWN || k == PROTO_EV_CACHE_MISSING;
+	return k == PROTO_EV_ERROR || k == PROTO_EV_OUTPUT_DOWN || k == PROTO_EV_CACHE_MISSING ||
+	       k == PROTO_EV_DEAD_AIR;
 }
 
 void proto_event_release(struct proto_event *e)
@@ -87,6 +88,12 @@ int proto_event_validate(const struct proto_event *e, struct proto_error *err)
 		return rc;
 	if (e->kind == PROTO_EV_CACHE_MISSING &&
 	    (rc = pv_range(e->media_id, 1, INT64_MAX, "", "media_id", err)) < 0)
+		return rc;
+	if (e->kind == PROTO_EV_DEAD_AIR &&
+	    ((rc = pv_enum((int)e->action, PROTO_WD__COUNT, "", "action", err)) < 0 ||
+	     (rc = pv_enum((int)e->cause, PROTO_WD_CAUSE__COUNT, "", "cause", err)) < 0 ||
+	     (rc = pv_text(e->output, PROTO_STRING_MAX, PV_NONEMPTY | PV_NOCTL, "", "output",
+			   err)) < 0))
 		return rc;
 	if (has_message(e->kind) &&
 	    (rc = pv_text(e->message, PROTO_STRING_MAX, 0, "", "message", err)) < 0)
@@ -148,6 +155,17 @@ static int read_event(json_t *root, struct proto_event *e, struct proto_error *e
 	if (e->kind == PROTO_EV_CACHE_MISSING &&
 	    (rc = jr_int(root, "", "media_id", true, INT64_MIN, INT64_MAX, &e->media_id, err)) < 0)
 		return rc;
+	if (e->kind == PROTO_EV_DEAD_AIR) {
+		if ((rc = jr_enum(root, "", "action", true, proto_watchdog_action_names,
+				  PROTO_WD__COUNT, &v, err)) < 0)
+			return rc;
+		e->action = (enum proto_watchdog_action)v;
+		if ((rc = jr_enum(root, "", "cause", true, proto_watchdog_cause_names,
+				  PROTO_WD_CAUSE__COUNT, &v, err)) < 0 ||
+		    (rc = jr_string(root, "", "output", false, &e->output, err)) < 0)
+			return rc;
+		e->cause = (enum proto_watchdog_cause)v;
+	}
 	if (has_message(e->kind) &&
 	    (rc = jr_string(root, "", "message", false, &e->message, err)) < 0)
 		return rc;
@@ -216,6 +234,11 @@ int proto_event_encode(const struct proto_event *e, struct buf *out)
 		jw_string(&w, "output", e->output);
 	if (e->kind == PROTO_EV_CACHE_MISSING)
 		jw_int(&w, "media_id", e->media_id);
+	if (e->kind == PROTO_EV_DEAD_AIR) {
+		jw_string(&w, "action", proto_watchdog_action_name(e->action));
+		jw_string(&w, "cause", proto_watchdog_cause_name(e->cause));
+		jw_string_opt(&w, "output", e->output);
+	}
 	if (has_message(e->kind))
 		jw_string_opt(&w, "message", e->message);
 	if (e->kind == PROTO_EV_ITEM_STARTED)

@@ -176,6 +176,8 @@ extern const char *const proto_item_kind_names[PROTO_ITEM_KINDS];
 extern const char *const proto_event_kind_names[PROTO_EV__COUNT];
 extern const char *const proto_source_names[PROTO_SRC__COUNT];
 extern const char *const proto_end_reason_names[PROTO_END__COUNT];
+extern const char *const proto_watchdog_action_names[PROTO_WD__COUNT];
+extern const char *const proto_watchdog_cause_names[PROTO_WD_CAUSE__COUNT];
 extern const char *const proto_command_kind_names[PROTO_CMD__COUNT];
 extern const char *const proto_task_kind_names[PROTO_TASK__COUNT];
 extern const char *const proto_format_names[PROTO_FORMATS];

@@ -30,6 +30,19 @@ const char *const proto_event_kind_names[PROTO_EV__COUNT] = {
 	[PROTO_EV_CACHE_MISSING] = "cache_missing",
 	[PROTO_EV_ERROR] = "error",
 	[PROTO_EV_HEARTBEAT] = "heartbeat",
+	[PROTO_EV_DEAD_AIR] = "dead_air",
+};
+
+const char *const proto_watchdog_action_names[PROTO_WD__COUNT] = {
+	[PROTO_WD_FALLBACK] = "fallback",
+	[PROTO_WD_RESTART_OUTPUT] = "restart_output",
+	[PROTO_WD_RESTART_LIQUIDSOAP] = "restart_liquidsoap",
+	[PROTO_WD_RECOVERED] = "recovered",
+};
+
+const char *const proto_watchdog_cause_names[PROTO_WD_CAUSE__COUNT] = {
+	[PROTO_WD_SILENCE] = "silence",
+	[PROTO_WD_OUTPUT] = "output",
 };
 
 const char *const proto_source_names[PROTO_SRC__COUNT] = {
@@ -94,6 +107,16 @@ const char *proto_event_kind_name(enum proto_event_kind k)
 const char *proto_source_name(enum proto_source s)
 {
 	return name_of(proto_source_names, PROTO_SRC__COUNT, (int)s);
+}
+
+const char *proto_watchdog_action_name(enum proto_watchdog_action a)
+{
+	return name_of(proto_watchdog_action_names, PROTO_WD__COUNT, (int)a);
+}
+
+const char *proto_watchdog_cause_name(enum proto_watchdog_cause c)
+{
+	return name_of(proto_watchdog_cause_names, PROTO_WD_CAUSE__COUNT, (int)c);
 }
 
 const char *proto_end_reason_name(enum proto_end_reason r)

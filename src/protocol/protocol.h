@@ -230,6 +230,7 @@ enum proto_event_kind {
 	PROTO_EV_CACHE_MISSING,
 	PROTO_EV_ERROR,
 	PROTO_EV_HEARTBEAT,
+	PROTO_EV_DEAD_AIR,	/* the dead-air watchdog acted */
 	PROTO_EV__COUNT
 };
 
@@ -252,6 +253,21 @@ enum proto_end_reason {
 	PROTO_END__COUNT
 };
 
+/* DEAD_AIR: what the watchdog did, and why. */
+enum proto_watchdog_action {
+	PROTO_WD_FALLBACK = 0,		/* put the station fallback on air */
+	PROTO_WD_RESTART_OUTPUT,	/* stopped and started the outputs */
+	PROTO_WD_RESTART_LIQUIDSOAP,	/* restarted Liquidsoap */
+	PROTO_WD_RECOVERED,		/* the fault is over */
+	PROTO_WD__COUNT
+};
+
+enum proto_watchdog_cause {
+	PROTO_WD_SILENCE = 0,	/* the output is silent */
+	PROTO_WD_OUTPUT,	/* an output does not deliver */
+	PROTO_WD_CAUSE__COUNT
+};
+
 struct proto_event {
 	char *instance;		/* playout instance name, [A-Za-z0-9_-]{1,64} */
 	uint64_t seq;		/* > 0 */
@@ -268,11 +284,15 @@ struct proto_event {
 	/* LIVE_CONNECTED / LIVE_DISCONNECTED */
 	enum proto_live_input input;
 	char *user;		/* optional */
-	/* OUTPUT_UP / OUTPUT_DOWN: "icecast:/live.mp3" or "hls" */
+	/* OUTPUT_UP / OUTPUT_DOWN: "icecast:/live.mp3" or "hls"; DEAD_AIR:
+	 * optional, the output at fault */
 	char *output;
+	/* DEAD_AIR */
+	enum proto_watchdog_action action;
+	enum proto_watchdog_cause cause;
 	/* CACHE_MISSING */
 	int64_t media_id;
-	/* ERROR, OUTPUT_DOWN, CACHE_MISSING: optional human text */
+	/* ERROR, OUTPUT_DOWN, CACHE_MISSING, DEAD_AIR: optional human text */
 	char *message;
 	/* metadata of the item (ITEM_STARTED, optional) */
 	struct proto_metadata meta;
@@ -396,6 +416,8 @@ const char *proto_item_kind_name(enum proto_item_kind k);
 const char *proto_event_kind_name(enum proto_event_kind k);
 const char *proto_source_name(enum proto_source s);
 const char *proto_end_reason_name(enum proto_end_reason r);
+const char *proto_watchdog_action_name(enum proto_watchdog_action a);
+const char *proto_watchdog_cause_name(enum proto_watchdog_cause c);
 const char *proto_command_kind_name(enum proto_command_kind k);
 const char *proto_task_kind_name(enum proto_task_kind k);
 const char *proto_format_name(enum proto_format f);

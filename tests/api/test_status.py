@@ -114,6 +114,24 @@ def main():
         tap.ok(s["live"]["show"] == "dj ann" and s["on_air"] is None and
                s["source"] == "main_live",
                "an older event changes nothing; the item ended; the source changed", s)
+        tap.ok(s.get("watchdog") is None, "no dead-air watchdog action yet", s.get("watchdog"))
+
+        publish(api.nats_port, [
+            event("studio", 9, "dead_air", now, action="restart_output", cause="output",
+                  output="icecast:/live.mp3", message="Icecast does not list /live.mp3")])
+        r = wait_status(g, lambda j: j["instances"][1].get("watchdog"))
+        wd = {i["instance"]: i for i in r.json["instances"]}["studio"].get("watchdog") or {}
+        tap.ok(wd.get("dead_air") is True and wd.get("action") == "restart_output" and
+               wd.get("cause") == "output" and wd.get("output") == "icecast:/live.mp3" and
+               wd.get("message") == "Icecast does not list /live.mp3",
+               "the watchdog's action is in the status", wd)
+        publish(api.nats_port, [
+            event("studio", 10, "dead_air", now, action="recovered", cause="output")])
+        r = wait_status(g, lambda j: (j["instances"][1].get("watchdog") or {}).get("action")
+                        == "recovered")
+        wd = {i["instance"]: i for i in r.json["instances"]}["studio"].get("watchdog") or {}
+        tap.ok(wd.get("dead_air") is False and wd.get("output") is None,
+               "... and its recovery", wd)
 
         # The same as server-sent events: the state at once, then each change.
         import http.client
@@ -138,7 +156,7 @@ def main():
         tap.ok(first and {i["instance"] for i in first["instances"]} == {"studio", "backup"},
                "the first event is the current state", first)
         publish(api.nats_port, [
-            event("studio", 8, "live_connected", now, input="main", user="dj bob")])
+            event("studio", 11, "live_connected", now, input="main", user="dj bob")])
         second = next_event()
         studio = {i["instance"]: i for i in (second or {}).get("instances", [])}.get("studio")
         tap.ok(studio and studio["live"]["main"] == "dj bob" and

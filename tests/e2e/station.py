@@ -487,15 +487,18 @@ class Station:
         return "nats://127.0.0.1:%d" % self.nats_port
 
     # --- Icecast
-    def start_icecast(self, name="main", cors=False, fallback_mounts=()):
+    def start_icecast(self, name="main", cors=False, fallback_mounts=(), port=None,
+                      source_password="e2e-source"):
         """An Icecast server. Servers with other names let several playout
         instances feed the same mounts (start_playout(icecast=name)). With
         cors, every answer carries Access-Control-Allow-Origin: * (Icecast
         2.4 sends none of its own), so a web page may analyse the stream.
         Each mount of fallback_mounts gets MOUNT.safety (playout's safety
         feed) as its fallback-mount, with fallback-override, as
-        docs/operations.md tells operators."""
-        port = free_port()
+        docs/operations.md tells operators. A server started again on the
+        port of a stopped one (port=) with another source_password refuses
+        playout's sources, as a misconfigured server would."""
+        port = port or free_port()
         d = os.path.join(self.dir, "icecast" if name == "main" else "icecast-" + name)
         os.makedirs(os.path.join(d, "log"), exist_ok=True)
         conf = os.path.join(d, "icecast.xml")
@@ -503,7 +506,7 @@ class Station:
             f.write("""<icecast>
   <limits><clients>100</clients><sources>20</sources><burst-on-connect>0</burst-on-connect>
     <source-timeout>10</source-timeout></limits>%s%s
-  <authentication><source-password>e2e-source</source-password>
+  <authentication><source-password>%s</source-password>
     <admin-user>admin</admin-user><admin-password>e2e-admin</admin-password></authentication>
   <hostname>127.0.0.1</hostname>
   <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
@@ -516,7 +519,7 @@ class Station:
        "".join("\n  <mount><mount-name>%s</mount-name><fallback-mount>%s.safety</fallback-mount>"
                "<fallback-override>1</fallback-override></mount>"
                "\n  <mount><mount-name>%s.safety</mount-name><hidden>1</hidden></mount>"
-               % (m, m, m) for m in fallback_mounts), port, d))
+               % (m, m, m) for m in fallback_mounts), source_password, port, d))
         user = None
         if os.geteuid() == 0:
             user = "icecast2"
@@ -527,6 +530,11 @@ class Station:
         if name == "main":
             self.icecast_port, self.icecast = port, proc
         wait_tcp(port)
+
+    def stop_icecast(self, name="main"):
+        """Stop server `name`; its port stays reserved for start_icecast(port=)."""
+        stop(self.icecasts[name]["proc"])
+        return self.icecasts[name]["port"]
 
     def icecast_url(self, mount="/live.mp3", server="main"):
         return "http://127.0.0.1:%d%s" % (self.icecasts[server]["port"], mount)

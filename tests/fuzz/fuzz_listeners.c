@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct listeners_sample s[LISTENERS_MOUNTS_MAX];
-	int n = listeners_parse_icecast((const char *)data, size, s, LISTENERS_MOUNTS_MAX);
+	static struct icecast_source s[ICECAST_MOUNTS_MAX];
+	int n = icecast_status_parse((const char *)data, size, s, ICECAST_MOUNTS_MAX);
 	for (int i = 0; i < n; i++) {
 		if (strncmp(s[i].output, "icecast:", 8) != 0 || s[i].listeners < 0)
 			abort();

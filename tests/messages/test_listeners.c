@@ -15,15 +15,15 @@
 
 #include "messages/listeners.h"
 
-static int parse(const char *json, struct listeners_sample *out, size_t max)
+static int parse(const char *json, struct icecast_source *out, size_t max)
 {
-	return listeners_parse_icecast(json, strlen(json), out, max);
+	return icecast_status_parse(json, strlen(json), out, max);
 }
 
 static void test_shapes(void **state)
 {
 	(void)state;
-	struct listeners_sample s[8];
+	struct icecast_source s[8];
 	/* One source: an object. */
 	assert_int_equal(parse("{\"icestats\":{\"admin\":\"x\",\"source\":{\"listenurl\":"
 			       "\"http://127.0.0.1:8000/live.mp3\",\"listeners\":3}}}",
@@ -60,7 +60,7 @@ static void test_shapes(void **state)
 static void test_not_status(void **state)
 {
 	(void)state;
-	struct listeners_sample s[2];
+	struct icecast_source s[2];
 	assert_int_equal(parse("", s, 2), -EINVAL);
 	assert_int_equal(parse("<html>", s, 2), -EINVAL);
 	assert_int_equal(parse("[]", s, 2), -EINVAL);

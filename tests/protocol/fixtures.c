@@ -177,6 +177,12 @@ void fix_event(struct proto_event *e, enum proto_event_kind k)
 	case PROTO_EV_HEARTBEAT:
 		e->source = PROTO_SRC_SAFETY;
 		break;
+	case PROTO_EV_DEAD_AIR:
+		e->action = PROTO_WD_RESTART_OUTPUT;
+		e->cause = PROTO_WD_OUTPUT;
+		e->output = xstrdup("icecast:/live.mp3");
+		e->message = xstrdup("Icecast does not list /live.mp3");
+		break;
 	case PROTO_EV__COUNT:
 		break;
 	}

@@ -67,6 +67,10 @@ static void test_event_round_trip_every_kind(void **state)
 				   "\"message\":\"liquidsoap: \\\"restart\\\"\\n\"}",
 		[PROTO_EV_HEARTBEAT] = ",\"event\":\"heartbeat\",\"snapshot_revision\":42,"
 				       "\"source\":\"safety\"}",
+		[PROTO_EV_DEAD_AIR] = ",\"event\":\"dead_air\",\"snapshot_revision\":42,"
+				      "\"action\":\"restart_output\",\"cause\":\"output\","
+				      "\"output\":\"icecast:/live.mp3\","
+				      "\"message\":\"Icecast does not list /live.mp3\"}",
 	};
 	const char *head = "{\"type\":\"event\",\"version\":1,\"instance\":\"studio-a_1\","
 			   "\"seq\":1234567,\"at\":\"2026-11-28T10:00:00.000250Z\"";
