@@ -123,6 +123,26 @@ for d, name, build in sorted(rows, reverse=True)[:10]:
     print("%7.1f s  %s (%s)" % (d, name, build))
 PY
 
+note "what each failed test printed last (its checks and diagnosis)"
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except FileNotFoundError:
+        continue
+    for line in lines:
+        r = json.loads(line)
+        if r.get("result") in ("OK", "SKIP", "EXPECTEDFAIL"):
+            continue
+        out = (r.get("stdout") or "").splitlines()
+        # The failed checks with their details, then the end of the output.
+        keep = [l for l in out if l.startswith("not ok") or l.startswith("#   ")][:40]
+        print("--- %s (%s): %s" % (r.get("name", "?"), path.split("/")[0], r.get("result")))
+        for l in keep + ["..."] + out[-60:]:
+            print("  " + l[:300])
+PY
+
 if [ ${#failures[@]} -gt 0 ]; then
 	note "failures"
 	printf '  %s\n' "${failures[@]}"
