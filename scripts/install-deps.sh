@@ -8,7 +8,7 @@ build_pkgs="meson ninja-build pkg-config ccache gcc clang libclang-rt-14-dev pyt
 libjansson-dev libnats-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libxml2-dev
 libsqlite3-dev libpq-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libebur128-dev"
-test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema
+test_pkgs="libcmocka-dev nats-server valgrind liquidsoap icecast2 ffmpeg curl python3-jsonschema python3-prometheus-client
 postgresql sqlite3 wrk libical-dev chromium systemd"
 run_pkgs="nats-server liquidsoap icecast2 ffmpeg sqlite3"
 

@@ -140,7 +140,7 @@ for path in sys.argv[1:]:
         keep = [l for l in out if l.startswith("not ok") or l.startswith("#   ")][:40]
         print("--- %s (%s): %s" % (r.get("name", "?"), path.split("/")[0], r.get("result")))
         for l in keep + ["..."] + out[-60:]:
-            print("  " + l[:300])
+            print("  " + l[:2000])
 PY
 
 if [ ${#failures[@]} -gt 0 ]; then

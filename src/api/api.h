@@ -11,6 +11,7 @@
 #ifndef ONAIR_API_API_H
 #define ONAIR_API_API_H
 
+#include "metrics/metrics.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,11 @@ struct api_ctx {
 	const char *web_dir;		/* web app files from here (development); NULL: built in */
 	const char *stream_url;		/* the Icecast mount for listeners; NULL: none */
 	const char *hls_url;		/* the HLS playlist for listeners; NULL: none */
+	/* GET /metrics (Prometheus): the registry, the request families, and
+	 * the hash of api.metrics_token ("": loopback clients only). */
+	struct metrics *metrics;
+	struct metric *http_requests, *http_duration;
+	char metrics_token_hash[72];
 };
 
 struct api_kv {

@@ -2,6 +2,7 @@
  * server.c - libmicrohttpd glue of the web API; see server.h.
  */
 #include "api/server.h"
+#include "api/api_metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,6 +66,7 @@ struct conn_state {
 	bool answered;		/* res is final (an early error): queue it, read nothing more */
 	bool stream_open;	/* the route's stream state needs finish or abort */
 	void *stream_state;
+	int64_t started;	/* monotonic: the request's first call */
 };
 
 static pthread_key_t db_key;
@@ -279,6 +281,8 @@ static enum MHD_Result queue_response(struct MHD_Connection *conn, struct conn_s
 	}
 	if (!resp)
 		return MHD_NO;
+	api_metrics_count(cs->server->ctx, cs->req.route, cs->req.method, res->status,
+			  time_mono_us() - cs->started);
 	if (type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -324,6 +328,8 @@ static bool start_request(struct api_server *s, struct MHD_Connection *conn,
 	}
 	snprintf(cs->path, sizeof(cs->path), "%s", url);
 	req->path = cs->path;
+	if (api_metrics_serve(req, &cs->res))
+		return false;
 
 	int status;
 	char allow[128];
@@ -364,6 +370,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!cs) {
 		cs = xcalloc(1, sizeof(*cs));
 		cs->server = s;
+		cs->started = time_mono_us();
 		api_response_init(&cs->res);
 		buf_init(&cs->body, BODY_JSON_MAX);
 		*con_cls = cs;

@@ -218,6 +218,7 @@ int asrun_apply(struct db *db, const char *json, size_t len, int64_t now,
 		return -EINVAL;
 	}
 	out->kind = (int)e.kind;
+	out->reason = (int)e.reason;
 	if ((r = db_begin(db)) < 0)
 		goto out_release;
 	bool fresh = false;
@@ -262,6 +263,7 @@ out_release:
 struct asrun_consumer {
 	struct mq *mq;
 	struct db *db;
+	struct metric *events, *items;
 	pthread_t thread;
 	atomic_bool stop;
 };
@@ -279,6 +281,14 @@ static void handle(struct asrun_consumer *c, struct mq_msg *m)
 		mq_msg_nak(m, USEC_PER_SEC);
 	} else {
 		mq_msg_ack(m);
+		if (!res.duplicate) {
+			const char *kind = proto_event_kind_name((enum proto_event_kind)res.kind);
+			metric_add(c->events, 1, &kind);
+			const char *result = res.kind == PROTO_EV_ITEM_STARTED ? "started"
+				: proto_end_reason_name((enum proto_end_reason)res.reason);
+			if (res.kind == PROTO_EV_ITEM_STARTED || res.kind == PROTO_EV_ITEM_ENDED)
+				metric_add(c->items, 1, &result);
+		}
 	}
 }
 
@@ -323,11 +333,15 @@ static void *consume(void *arg)
 	return NULL;
 }
 
-int asrun_start(struct asrun_consumer **out, struct mq *mq, const char *db_url, char *err,
-		size_t errlen)
+int asrun_start(struct asrun_consumer **out, struct mq *mq, const char *db_url,
+		struct metrics *metrics, char *err, size_t errlen)
 {
 	struct asrun_consumer *c = xcalloc(1, sizeof(*c));
 	c->mq = mq;
+	c->events = metrics_counter(metrics, "onair_events_total",
+				    "playout events stored (redeliveries not counted)", "event");
+	c->items = metrics_counter(metrics, "onair_asrun_items_total",
+				   "as-run items: started, and how they ended", "result");
 	int r = db_open(&c->db, db_url, err, errlen);
 	if (r < 0) {
 		free(c);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "metrics/metrics.h"
 #include "mq/mq.h"
 
 /* Durable consumer name on ONAIR_EVENTS. */
@@ -43,6 +44,7 @@
 struct asrun_result {
 	bool duplicate;		/* the event had been applied before: nothing changed */
 	int kind;		/* enum proto_event_kind of the event */
+	int reason;		/* enum proto_end_reason of an item_ended event */
 	char err[256];		/* why it was refused */
 };
 
@@ -61,9 +63,12 @@ struct asrun_consumer;
  * Start a thread that consumes the events into db_url's database (its
  * own connection) until asrun_stop. 0, or -errno (the database cannot be
  * opened: err says why). The consumer is opened when the queue is up,
- * and again after errors.
+ * and again after errors. metrics (may be NULL) gets
+ * onair_events_total{event} and onair_asrun_items_total{result} (an
+ * item started, or how it ended).
  */
-int asrun_start(struct asrun_consumer **out, struct mq *mq, const char *db_url, char *err,
+int asrun_start(struct asrun_consumer **out, struct mq *mq, const char *db_url,
+		struct metrics *metrics, char *err,
 		size_t errlen);
 /* Stop the thread (finishing the event in hand) and free c; NULL is ignored. */
 void asrun_stop(struct asrun_consumer *c);

@@ -59,7 +59,7 @@ static int fetch(const char *url, struct buf *body, char *err, size_t errlen)
 }
 
 int listeners_poll_icecast(struct db *db, const char *status_url, int64_t at, size_t *stored,
-			   char *err, size_t errlen)
+			   struct metric *gauge, char *err, size_t errlen)
 {
 	if (stored)
 		*stored = 0;
@@ -77,6 +77,8 @@ int listeners_poll_icecast(struct db *db, const char *status_url, int64_t at, si
 		goto out_release;
 	}
 	for (int i = 0; i < n; i++) {
+		const char *output = samples[i].output;
+		metric_set(gauge, (double)samples[i].listeners, &output);
 		r = db_exec(db,
 			    "INSERT INTO listener_counts (output, at, listeners) VALUES ($1, $2, $3)"
 			    " ON CONFLICT (output, at) DO NOTHING",
@@ -102,6 +104,7 @@ out_release:
 
 struct listeners_sampler {
 	struct db *db;
+	struct metric *gauge;
 	char *urls[SAMPLER_URLS_MAX];
 	bool failing[SAMPLER_URLS_MAX];
 	size_t n;
@@ -125,8 +128,8 @@ static void *sample(void *arg)
 		for (size_t i = 0; i < s->n && !atomic_load(&s->stop); i++) {
 			char err[256] = "";
 			size_t stored;
-			int r = listeners_poll_icecast(s->db, s->urls[i], at, &stored, err,
-						       sizeof(err));
+			int r = listeners_poll_icecast(s->db, s->urls[i], at, &stored, s->gauge,
+						       err, sizeof(err));
 			if (r < 0 && !s->failing[i])
 				log_warn("listeners", "no listener counts: %s", err);
 			else if (r == 0 && s->failing[i])
@@ -138,7 +141,8 @@ static void *sample(void *arg)
 }
 
 int listeners_start(struct listeners_sampler **out, const char *status_urls,
-		    int64_t interval_us, const char *db_url, char *err, size_t errlen)
+		    int64_t interval_us, const char *db_url, struct metrics *metrics, char *err,
+		    size_t errlen)
 {
 	if (!status_urls || !*status_urls || interval_us < USEC_PER_SEC) {
 		if (err && errlen)
@@ -147,6 +151,8 @@ int listeners_start(struct listeners_sampler **out, const char *status_urls,
 	}
 	struct listeners_sampler *s = xcalloc(1, sizeof(*s));
 	s->interval = interval_us;
+	s->gauge = metrics_gauge(metrics, "onair_listeners",
+				 "listeners of each Icecast output at the last sample", "output");
 	const char *p = status_urls;
 	int r = 0;
 	while (*p && r == 0) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "metrics/metrics.h"
 #include "protocol/icecast_status.h"
 
 /*
@@ -23,12 +24,13 @@
  * ICECAST_STATUS_MAX bytes), read it, and store each sample at instant
  * at into listener_counts (a sample already stored for that output and
  * instant is left as it is). *stored (may be NULL) gets the number of
- * samples. 0; -ECONNREFUSED, -ETIMEDOUT, -EIO the server could not be
+ * samples; gauge (may be NULL), labelled by output, gets each count.
+ * 0; -ECONNREFUSED, -ETIMEDOUT, -EIO the server could not be
  * read (err says why); -EINVAL its answer is not a status document; or a
  * database error.
  */
 int listeners_poll_icecast(struct db *db, const char *status_url, int64_t at, size_t *stored,
-			   char *err, size_t errlen);
+			   struct metric *gauge, char *err, size_t errlen);
 
 struct listeners_sampler;
 
@@ -38,10 +40,11 @@ struct listeners_sampler;
  * db_url's database, on its own connection, logging failures (once per
  * URL until it works again). 0, -EINVAL (no URL, a URL that is not http
  * or https, interval under a second), or the error of db_open (err says
- * why).
+ * why). metrics (may be NULL) gets onair_listeners{output}.
  */
 int listeners_start(struct listeners_sampler **out, const char *status_urls,
-		    int64_t interval_us, const char *db_url, char *err, size_t errlen);
+		    int64_t interval_us, const char *db_url, struct metrics *metrics, char *err,
+		    size_t errlen);
 /* Stop the thread (within a second) and free s; NULL is ignored. */
 void listeners_stop(struct listeners_sampler *s);
 

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "api/api_metrics.h"
 #include "api/auth.h"
 #include "api/live.h"
 #include "api/resources.h"
@@ -112,6 +113,10 @@ int api_command(const struct config *cfg)
 	const char *token = config_get(cfg, "api.playout_token");
 	if (token && *token)
 		auth_hash_secret(token, ctx.service_token_hash);
+	const char *mtoken = config_get(cfg, "api.metrics_token");
+	if (mtoken && *mtoken)
+		auth_hash_secret(mtoken, ctx.metrics_token_hash);
+	api_metrics_init(&ctx);
 	int r = storage_open(&ctx.storage, config_get(cfg, "storage.path"));
 	if (r < 0) {
 		log_error(ROLE, "media store %s: %s", config_get(cfg, "storage.path"),
@@ -178,6 +183,7 @@ out:
 	throttle_free(ctx.throttle);
 	throttle_free(ctx.throttle_addr);
 	storage_close(ctx.storage);
+	metrics_free(ctx.metrics);
 	return code;
 }
 

@@ -18,6 +18,7 @@
 	{ "api.public", "true", "serve the public endpoints (no login)" }, \
 	{ "api.login_attempts", "5", "failed logins per account or address before a lock" }, \
 	{ "api.web_dir", NULL, "serve the web app from this directory, not the built-in copy" }, \
+	{ "api.metrics_token", NULL, "bearer token for GET /metrics from other hosts (unset: loopback only)" }, \
 	{ "public.stream_url", NULL, "the Icecast mount URL listeners reach (the player page)" }, \
 	{ "public.hls_url", NULL, "the HLS playlist URL listeners reach (the player page)" }
 

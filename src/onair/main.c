@@ -9,6 +9,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "metrics/metrics_http.h"
 #include "mq/mq.h"
 #include "onair/analyze_cmd.h"
 #include "onair/backup_cmd.h"
@@ -38,6 +39,7 @@ static const struct config_key onair_keys[] = {
 	{ "messages.icecast_status", NULL,
 	  "Icecast status URLs (comma-separated http://host:port/status-json.xsl) to count listeners" },
 	{ "messages.listeners_interval", "60", "seconds between two listener counts" },
+	METRICS_HTTP_CONFIG_KEYS,
 };
 
 static const char usage[] =

@@ -21,6 +21,7 @@
 #include "messages/asrun.h"
 #include "messages/listeners.h"
 #include "messages/publisher.h"
+#include "metrics/metrics_http.h"
 #include "mq/mq.h"
 #include "mq/presence.h"
 #include "worker/podcast.h"
@@ -79,12 +80,56 @@ static int64_t next_wait(struct messages *m, bool publishing)
 	return wait > USEC_PER_MSEC ? wait : USEC_PER_MSEC;
 }
 
+/* The messages role's own metrics (the as-run consumer and the listener
+ * sampler add theirs). */
+struct messages_metrics {
+	struct metrics *reg;
+	struct metric *published, *publish_failed, *revision, *pending, *unacked;
+	struct mq *mq;
+};
+
+static void collect(struct metrics *reg, void *userdata)
+{
+	struct messages_metrics *mm = userdata;
+	(void)reg;
+	uint64_t messages = 0, pending = 0, unacked = 0;
+	if (mq_stream_backlog(mm->mq, MQ_STREAM_EVENTS, ASRUN_DURABLE, &messages, &pending,
+			      &unacked) == 0) {
+		metric_set(mm->pending, (double)pending, NULL);
+		metric_set(mm->unacked, (double)unacked, NULL);
+	}
+}
+
+static void metrics_init(struct messages_metrics *mm, struct mq *mq)
+{
+	mm->mq = mq;
+	mm->reg = metrics_new(ROLE);
+	mm->published = metrics_counter(mm->reg, "onair_snapshots_published_total",
+					"schedule snapshots published (a new revision)", NULL);
+	mm->publish_failed = metrics_counter(mm->reg, "onair_snapshot_publish_failures_total",
+					     "compilations or publications that failed", NULL);
+	mm->revision = metrics_gauge(mm->reg, "onair_snapshot_revision",
+				     "the revision of the schedule last published", NULL);
+	mm->pending = metrics_gauge(mm->reg, "onair_events_pending",
+				    "playout events in the queue not yet delivered to the as-run log",
+				    NULL);
+	mm->unacked = metrics_gauge(mm->reg, "onair_events_unacked",
+				    "playout events delivered but not yet stored", NULL);
+	/* Filled by the listener sampler (listeners.c) when it runs. */
+	metrics_gauge(mm->reg, "onair_listeners",
+		      "listeners of each Icecast output at the last sample", "output");
+	metric_add(mm->published, 0, NULL);
+	metric_add(mm->publish_failed, 0, NULL);
+	metrics_on_collect(mm->reg, collect, mm);
+}
+
 static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *why,
-		 bool *failing)
+		 bool *failing, struct messages_metrics *mm)
 {
 	struct publisher_result res;
 	int r = publisher_pass(p, db, mq, time_now_us(), &res);
 	if (r < 0) {
+		metric_add(mm->publish_failed, 1, NULL);
 		if (!*failing)
 			log_warn(ROLE, "publishing the schedule (%s) failed: %s; will retry", why,
 				 res.err);
@@ -94,6 +139,9 @@ static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *
 	if (*failing)
 		log_info(ROLE, "publishing works again");
 	*failing = false;
+	metric_set(mm->revision, (double)res.revision, NULL);
+	if (res.published)
+		metric_add(mm->published, 1, NULL);
 	if (res.published)
 		log_info(ROLE, "published schedule revision %" PRIu64 " (%zu items, %zu gaps, %s)"
 			       " in %" PRId64 " ms%s",
@@ -156,10 +204,16 @@ int messages_command(const struct config *cfg)
 	struct presence *presence = NULL;
 	if ((r = presence_start(mq, ROLE, opts.name, &presence)) < 0)
 		log_warn(ROLE, "not answering presence requests: %s", onair_strerror(r));
+	struct messages_metrics mm;
+	metrics_init(&mm, mq);
+	struct metrics_http *mh = NULL;
+	metrics_http_start_from(mm.reg, cfg, ROLE, &mh);
 	struct asrun_consumer *asrun = NULL;
-	r = asrun_start(&asrun, mq, config_get(cfg, "database.url"), err, sizeof(err));
+	r = asrun_start(&asrun, mq, config_get(cfg, "database.url"), mm.reg, err, sizeof(err));
 	if (r < 0) {
 		log_error(ROLE, "as-run log: database: %s", err[0] ? err : onair_strerror(r));
+		metrics_http_stop(mh);
+		metrics_free(mm.reg);
 		presence_stop(presence);
 		mq_close(mq);
 		db_close(db);
@@ -172,7 +226,7 @@ int messages_command(const struct config *cfg)
 		log_warn(ROLE, "messages.listeners_interval is not 1..86400 s: using 60");
 	if (status_urls && *status_urls) {
 		r = listeners_start(&sampler, status_urls, listeners_s * USEC_PER_SEC,
-				    config_get(cfg, "database.url"), err, sizeof(err));
+				    config_get(cfg, "database.url"), mm.reg, err, sizeof(err));
 		if (r < 0)
 			log_error(ROLE, "listener counts are off: %s", err);
 	}
@@ -208,10 +262,10 @@ int messages_command(const struct config *cfg)
 			if (atomic_load(&m.changed) &&
 			    (quiet >= DEBOUNCE_QUIET_US || waiting >= DEBOUNCE_MAX_US)) {
 				atomic_store(&m.changed, false);
-				pass(&pub, db, mq, "changed", &failing);
+				pass(&pub, db, mq, "changed", &failing, &mm);
 				next_timer = time_mono_us() + interval_s * USEC_PER_SEC;
 			} else if (t >= next_timer) {
-				pass(&pub, db, mq, next_timer ? "timer" : "start", &failing);
+				pass(&pub, db, mq, next_timer ? "timer" : "start", &failing, &mm);
 				next_timer = time_mono_us() +
 					     (failing ? 5 * USEC_PER_SEC : interval_s * USEC_PER_SEC);
 			}
@@ -229,8 +283,10 @@ int messages_command(const struct config *cfg)
 	}
 	log_info(ROLE, "stopping on %s", strsignal(sig));
 	mq_sub_close(sub);
+	metrics_http_stop(mh);
 	asrun_stop(asrun);
 	listeners_stop(sampler);
+	metrics_free(mm.reg);
 	publisher_release(&pub);
 	presence_stop(presence);
 	mq_close(mq);

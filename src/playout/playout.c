@@ -72,6 +72,7 @@ const struct config_key playout_config_keys[] = {
 	{ "hls.address", "127.0.0.1", "address the HLS server listens on" },
 	{ "hls.port", "8002", "port of the HLS server (0: HLS not served)" },
 	DEAD_AIR_CONFIG_KEYS,
+	METRICS_HTTP_CONFIG_KEYS,
 };
 const size_t playout_config_keys_count =
 	sizeof(playout_config_keys) / sizeof(playout_config_keys[0]);
@@ -83,6 +84,7 @@ void emit(struct playout *p, struct proto_event *e)
 	if (!p->events)
 		return;
 	e->snapshot_revision = p->have_snap ? p->snap.revision : 0;
+	playout_metrics_event(p, e);
 	int r = event_log_emit(p->events, e);
 	if (r < 0)
 		log_warn(COMPONENT, "event %s not recorded: %s", proto_event_kind_name(e->kind),
@@ -308,6 +310,7 @@ static void supervise_liquidsoap(struct playout *p)
 		}
 		p->liq_adopted = false;
 		dead_air_on_liquidsoap_start(p);
+		playout_metrics_liquidsoap_started(p);
 		timeline_reset(&p->tl);
 		p->ws_on = false;
 		log_tail_release(&p->tail);
@@ -1203,7 +1206,7 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 		log_error(COMPONENT, "playout.state_dir is not usable");
 		return r;
 	}
-	if ((r = dead_air_open(p)) < 0)
+	if ((r = dead_air_open(p)) < 0 || (r = playout_metrics_open(p)) < 0)
 		return r;
 	if ((r = fs_mkdir_p(p->state_dir)) < 0 || (r = fs_mkdir_p(p->hls_dir)) < 0 ||
 	    (r = fs_mkdir_p(p->cache_dir)) < 0) {
@@ -1368,6 +1371,7 @@ static void playout_close(struct playout *p)
 	presence_stop(p->presence);
 	stop_feeds(p);
 	dead_air_close(p);
+	playout_metrics_close(p);
 	if (p->stop_liquidsoap) {
 		liq_proc_stop(&p->liq, 5 * USEC_PER_SEC);
 		/* Liquidsoap leaves its control socket behind. */
@@ -1422,6 +1426,7 @@ static void tick(struct playout *p)
 		check_unstarted(p, now);
 	}
 	dead_air_tick(p, now, time_mono_us());
+	playout_metrics_tick(p, time_mono_us());
 	int64_t mono = time_mono_us();
 	if (mono >= p->next_wants) {
 		update_wants(p, now);

@@ -23,6 +23,7 @@
 #include "playout/liq_ctl.h"
 #include "playout/liq_proc.h"
 #include "playout/media_cache.h"
+#include "playout/playout_metrics.h"
 #include "playout/safety_feed.h"
 #include "playout/timeline.h"
 #include "protocol/protocol.h"
@@ -94,6 +95,7 @@ struct playout {
 	bool fetch_tried_at_start;
 	struct buf fetched;	/* a fetched snapshot waiting to be taken */
 	struct dead_air air;	/* the dead-air watchdog (dead_air.h) */
+	struct playout_metrics metrics;
 };
 
 /* Record e (instance, seq and snapshot revision are filled in) in the

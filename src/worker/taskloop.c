@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "metrics/metrics_http.h"
 #include "mq/presence.h"
 #include "worker/library.h"
 
@@ -44,6 +45,8 @@ struct loop {
 	struct storage *st;
 	int max_attempts;
 	atomic_bool stop;
+	struct metrics *metrics;
+	struct metric *tasks, *duration, *redeliveries, *waiting, *in_progress;
 };
 
 struct worker_thread {
@@ -304,6 +307,9 @@ static void handle(struct loop *l, struct db *db, struct mq_msg *m)
 	}
 
 	const char *kind = proto_task_kind_name(t.kind);
+	const char *result = "failed";
+	if (m->delivered > 1)
+		metric_add(l->redeliveries, 1, &kind);
 	char about[96];
 	describe(&t, about, sizeof(about));
 	char err[ERR_LEN] = "";
@@ -319,17 +325,20 @@ static void handle(struct loop *l, struct db *db, struct mq_msg *m)
 	r = start_task(db, &t, &attempts);
 	if (r == -EALREADY) {
 		answer_ack(m);
+		result = "duplicate";
 		snprintf(outcome, sizeof(outcome), "finished before (duplicate delivery): acked");
 		goto out_log;
 	}
 	if (r == -ENOENT) {
 		answer_term(m);
+		result = "gone";
 		snprintf(outcome, sizeof(outcome), "gone: %s no longer exists", about);
 		goto out_log;
 	}
 	if (r < 0) {
 		int64_t delay = retry_delay_us((int)(m->delivered > 30 ? 30 : m->delivered));
 		answer_nak(m, delay);
+		result = "retry";
 		snprintf(outcome, sizeof(outcome), "database unavailable (%s: %s); retry in %lld s",
 			 onair_strerror(r), db_errmsg(db), (long long)(delay / USEC_PER_SEC));
 		goto out_log;
@@ -362,21 +371,25 @@ static void handle(struct loop *l, struct db *db, struct mq_msg *m)
 			int64_t delay = retry_delay_us(attempts);
 			library_task_failed(db, t.id, "recording the result failed", false, now);
 			answer_nak(m, delay);
+			result = "retry";
 			snprintf(outcome, sizeof(outcome), "done, but not recorded (%s); retry",
 				 onair_strerror(d));
 		} else {
 			answer_ack(m);
+			result = "done";
 			snprintf(outcome, sizeof(outcome), "done%s%s", err[0] ? ": " : "", err);
 		}
 	} else if (r == TASK_GONE) {
 		library_task_failed(db, t.id, err, true, now);
 		answer_term(m);
+		result = "gone";
 		snprintf(outcome, sizeof(outcome), "gone: %s", err);
 	} else if (r == -ECANCELED) {
 		int q = library_task_requeue(db, t.id, now);
 		if (q < 0 && q != -ENOENT)
 			log_warn(LOG, "task %s: cannot put it back: %s", t.id, onair_strerror(q));
 		answer_nak(m, 0);
+		result = "cancelled";
 		snprintf(outcome, sizeof(outcome), "cancelled (stopping): handed back");
 	} else if (r < 0 && !env.last_attempt) {
 		int64_t delay = retry_delay_us(attempts);
@@ -387,6 +400,7 @@ static void handle(struct loop *l, struct db *db, struct mq_msg *m)
 			log_warn(LOG, "task %s: cannot record the error: %s", t.id,
 				 onair_strerror(f));
 		answer_nak(m, delay);
+		result = "retry";
 		snprintf(outcome, sizeof(outcome), "temporary failure, retry in %lld s: %s",
 			 (long long)(delay / USEC_PER_SEC), err);
 	} else {
@@ -400,9 +414,13 @@ static void handle(struct loop *l, struct db *db, struct mq_msg *m)
 		}
 		snprintf(outcome, sizeof(outcome), "%s: %s", fail_for_good(l, db, m, &t, err), err);
 	}
-out_log:
-	log_info(LOG, "%s %s (%s): %s [%.2f s, attempt %d]", kind, t.id, about, outcome,
-		 (double)(time_mono_us() - t0) / USEC_PER_SEC, attempts);
+out_log:;
+	double took = (double)(time_mono_us() - t0) / USEC_PER_SEC;
+	const char *labels[] = { kind, result };
+	metric_add(l->tasks, 1, labels);
+	metric_observe(l->duration, took, &kind);
+	log_info(LOG, "%s %s (%s): %s [%.2f s, attempt %d]", kind, t.id, about, outcome, took,
+		 attempts);
 	proto_task_release(&t);
 }
 
@@ -472,6 +490,38 @@ static void *thread_main(void *arg)
 }
 
 /* ---- the command */
+
+static void collect(struct metrics *reg, void *userdata)
+{
+	struct loop *l = userdata;
+	(void)reg;
+	uint64_t messages = 0, pending = 0, unacked = 0;
+	if (mq_stream_backlog(l->mq, MQ_STREAM_TASKS, TASKLOOP_DURABLE, &messages, &pending,
+			      &unacked) == 0) {
+		metric_set(l->waiting, (double)pending, NULL);
+		metric_set(l->in_progress, (double)unacked, NULL);
+	}
+}
+
+/* The worker's metrics (tasks by kind and result, their durations,
+ * redeliveries, the queue). */
+static void metrics_init(struct loop *l)
+{
+	static const double bounds[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300 };
+	l->metrics = metrics_new("worker");
+	l->tasks = metrics_counter(l->metrics, "onair_tasks_total",
+				   "tasks handled, by kind and result", "kind,result");
+	l->duration = metrics_histogram(l->metrics, "onair_task_duration_seconds",
+					"how long each task took", "kind", bounds,
+					sizeof(bounds) / sizeof(bounds[0]));
+	l->redeliveries = metrics_counter(l->metrics, "onair_task_redeliveries_total",
+					  "tasks delivered again (a worker died or a retry)", "kind");
+	l->waiting = metrics_gauge(l->metrics, "onair_tasks_waiting",
+				   "tasks in the queue not yet delivered to a worker", NULL);
+	l->in_progress = metrics_gauge(l->metrics, "onair_tasks_in_progress",
+				       "tasks delivered and not yet answered", NULL);
+	metrics_on_collect(l->metrics, collect, l);
+}
 
 static void on_mq_state(void *userdata, bool connected)
 {
@@ -589,6 +639,9 @@ int taskloop_run(const struct config *cfg)
 	struct presence *presence = NULL;
 	if ((r = presence_start(l.mq, "worker", mo.name, &presence)) < 0)
 		log_warn(LOG, "not answering presence requests: %s", onair_strerror(r));
+	metrics_init(&l);
+	struct metrics_http *mh = NULL;
+	metrics_http_start_from(l.metrics, cfg, LOG, &mh);
 	log_info(LOG, "starting (version %s, pid %d, %lld threads, max %d attempts, queue %s)",
 		 ONAIR_VERSION, (int)getpid(), (long long)parallelism, l.max_attempts, mo.url);
 	r = wait_queue(l.mq);
@@ -626,6 +679,8 @@ int taskloop_run(const struct config *cfg)
 	free(threads);
 	log_info(LOG, "stopped");
 out_close_mq:
+	metrics_http_stop(mh);
+	metrics_free(l.metrics);
 	presence_stop(presence);
 	mq_close(l.mq);
 out_close_storage:

@@ -725,6 +725,33 @@ class Station:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def scrape_metrics(url, headers=None):
+    """The Prometheus metrics at url, read by prometheus_client's own text
+    parser (Debian's python3-prometheus-client): {family name: family},
+    each with .type and .samples (name, labels, value)."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        from prometheus_client.parser import text_string_to_metric_families
+    req = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read().decode()
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def metric_value(families, name, **labels):
+    """The value of the sample `name` whose labels include `labels` (summed
+    over the others), or None when there is none."""
+    total, found = 0.0, False
+    for f in families.values():
+        for s in f.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                total += s.value
+                found = True
+    return total if found else None
+
+
 def iso_to_unix(s):
     import datetime as dt
     return dt.datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()

@@ -42,8 +42,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 from apilib import PASSWORD, Api, wait_analysed  # noqa: E402
-from station import (ONAIR, IcecastListener, Station, Tap, log, make_tone,  # noqa: E402
-                     spawn, stop, wait_for)
+from station import (ONAIR, IcecastListener, Station, Tap, free_port, log,  # noqa: E402
+                     make_tone, metric_value, scrape_metrics, spawn, stop, wait_for)
 
 V1 = "/api/v1"
 TONES = [440, 550, 660, 770, 880]
@@ -77,6 +77,80 @@ def dj_source(port, log_path):
         stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+# The families each role must serve, with their types (prometheus_client
+# names a counter's family without "_total").
+METRIC_TYPES = {
+    "api": {"onair_build_info": "gauge", "onair_up": "gauge",
+            "onair_process_start_time_seconds": "gauge", "onair_http_requests": "counter",
+            "onair_http_request_duration_seconds": "histogram"},
+    "worker": {"onair_build_info": "gauge", "onair_tasks": "counter",
+               "onair_task_duration_seconds": "histogram",
+               "onair_task_redeliveries": "counter", "onair_tasks_waiting": "gauge",
+               "onair_tasks_in_progress": "gauge"},
+    "messages": {"onair_build_info": "gauge", "onair_asrun_items": "counter",
+                 "onair_events": "counter", "onair_events_pending": "gauge",
+                 "onair_snapshots_published": "counter", "onair_snapshot_revision": "gauge",
+                 "onair_listeners": "gauge"},
+    "playout": {"onair_build_info": "gauge", "onair_playout_liquidsoap_restarts": "counter",
+                "onair_playout_items": "counter", "onair_playout_source_seconds": "counter",
+                "onair_playout_silence_seconds": "counter",
+                "onair_playout_dead_air_actions": "counter",
+                "onair_playout_snapshot_age_seconds": "gauge",
+                "onair_playout_snapshot_revision": "gauge", "onair_playout_output_up": "gauge",
+                "onair_playout_hls_listeners": "gauge", "onair_playout_events_pending": "gauge"},
+}
+
+
+def check_metrics(tap, api, mport):
+    """Every role's /metrics, read with Prometheus's own parser: the
+    families and their types, and counters that moved with what happened."""
+    urls = {"api": "http://127.0.0.1:%d/metrics" % api.port}
+    for role in ("worker", "messages", "a", "b"):
+        urls[role] = "http://127.0.0.1:%d/metrics" % mport[role]
+    fams = {}
+    for role, url in urls.items():
+        try:
+            fams[role] = scrape_metrics(url)
+        except (OSError, ValueError) as e:
+            fams[role] = {}
+            log("metrics of %s: %s" % (role, e))
+    for role, f in fams.items():
+        want = METRIC_TYPES["playout" if role in ("a", "b") else role]
+        wrong = {n: (t, f[n].type if n in f else None) for n, t in want.items()
+                 if n not in f or f[n].type != t}
+        tap.ok(f and not wrong, "%s serves its metrics, each of its type" % role, wrong)
+    uploads = metric_value(fams["api"], "onair_http_requests_total", route="/api/v1/files",
+                           method="POST", status="201")
+    tap.ok(uploads == len(TONES), "api: the %d uploads are counted by route and status"
+           % len(TONES), uploads)
+    timed = metric_value(fams["api"], "onair_http_request_duration_seconds_count",
+                         route="/api/v1/files")
+    tap.ok(timed is not None and timed >= len(TONES), "api: and timed", timed)
+    done = metric_value(fams["worker"], "onair_tasks_total", kind="analyze_file",
+                        result="done")
+    took = metric_value(fams["worker"], "onair_task_duration_seconds_count",
+                        kind="analyze_file")
+    tap.ok(done == len(TONES) and took == len(TONES),
+           "worker: the %d analyses are counted and timed" % len(TONES), (done, took))
+    started = metric_value(fams["messages"], "onair_asrun_items_total", result="started")
+    skipped = metric_value(fams["messages"], "onair_asrun_items_total", result="skipped")
+    tap.ok(started and started > 0 and skipped and skipped >= 1,
+           "messages: items started and the skip are counted", (started, skipped))
+    for role in ("a", "b"):
+        f = fams[role]
+        items = metric_value(f, "onair_playout_items_total", result="started")
+        skip = metric_value(f, "onair_playout_items_total", result="skipped")
+        live = metric_value(f, "onair_playout_source_seconds_total", source="show_live")
+        sched = metric_value(f, "onair_playout_source_seconds_total", source="schedule")
+        up = metric_value(f, "onair_playout_output_up", output="icecast:/live.mp3")
+        restarts = metric_value(f, "onair_playout_liquidsoap_restarts_total")
+        tap.ok(items and items >= 5 and skip == 1 and live and live > 3 and sched and
+               sched > 10 and up == 1 and restarts == 0,
+               "playout %s: items, the skip, seconds of the DJ and of the schedule, its "
+               "output up, no Liquidsoap restart" % role,
+               dict(items=items, skip=skip, live=live, sched=sched, up=up, restarts=restarts))
+
+
 def main():
     tap = Tap()
     api = Api("sqlite", "api2air")
@@ -88,9 +162,12 @@ def main():
                 "-sd", os.path.join(api.dir, "nats")]
     try:
         d = st.dir
-        procs["worker"] = spawn([ONAIR, "worker"], os.path.join(d, "worker.log"), env=api.env)
+        mport = {role: free_port() for role in ("worker", "messages", "a", "b")}
+        wenv = dict(api.env, ONAIR_METRICS_PORT=str(mport["worker"]))
+        menv = dict(api.env, ONAIR_METRICS_PORT=str(mport["messages"]))
+        procs["worker"] = spawn([ONAIR, "worker"], os.path.join(d, "worker.log"), env=wenv)
         mlog = os.path.join(d, "messages.log")
-        procs["messages"] = spawn([ONAIR, "messages"], mlog, env=api.env)
+        procs["messages"] = spawn([ONAIR, "messages"], mlog, env=menv)
         api.add_user("pm", "program_manager")
         api.add_user("dj", "host")
         pm = api.client()
@@ -138,8 +215,10 @@ def main():
         media = {"ONAIR_PLAYOUT_MEDIA_URL":
                  "http://127.0.0.1:%d/api/v1/files/{id}/content" % api.port,
                  "ONAIR_PLAYOUT_MEDIA_TOKEN": api.playout_token}
-        st.start_playout("a", extra_env=media, icecast="main")
-        st.start_playout("b", extra_env=media, icecast="b")
+        st.start_playout("a", extra_env=dict(media, ONAIR_METRICS_PORT=str(mport["a"])),
+                         icecast="main")
+        st.start_playout("b", extra_env=dict(media, ONAIR_METRICS_PORT=str(mport["b"])),
+                         icecast="b")
         st.wait_on_air("a")
         st.wait_on_air("b")
 
@@ -163,7 +242,7 @@ def main():
         # +7, +9: messages and NATS go and come back.
         wait_for("+7", lambda: time.time() > t_start + 7, 10)
         stop(procs["messages"], signal.SIGKILL)
-        procs["messages"] = spawn([ONAIR, "messages"], mlog, env=api.env)
+        procs["messages"] = spawn([ONAIR, "messages"], mlog, env=menv)
         wait_for("+9", lambda: time.time() > t_start + 9, 10)
         stop(api.nats, signal.SIGKILL)
         time.sleep(1)
@@ -299,6 +378,7 @@ def main():
                and live[0]["ended_at"] and
                t_live_off - 1 < parse_time(live[0]["ended_at"]) < t_live_off + 5,
                "the DJ's session is in it once", live)
+        check_metrics(tap, api, mport)
         # onair api stops cleanly, every answer as docs/openapi.json says.
         api.finish(tap)
     except Exception:  # noqa: BLE001

@@ -27,8 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from station import (IcecastListener, Station, Tap, iso_to_unix, log,  # noqa: E402
-                     make_tone, wait_for)
+from station import (IcecastListener, Station, Tap, free_port, iso_to_unix,  # noqa: E402
+                     log, make_tone, metric_value, scrape_metrics, wait_for)
 
 FREQS = [440, 550, 660, 770, 880]
 SILENCE_S, OUTPUT_S, ESCALATE_S = 3, 3, 4
@@ -53,6 +53,16 @@ def dead_air(st, since=0.0):
         if e.get("event") == "dead_air" and iso_to_unix(e["at"]) >= since:
             out.append((iso_to_unix(e["at"]), e["action"], e["cause"]))
     return out
+
+
+def received_since(listener, t):
+    """Seconds of stream (by wall clock) a connection opened after t has
+    received."""
+    best = 0.0
+    for c in list(listener.connections):
+        if c.first_byte and c.first_byte >= t and c.reads:
+            best = max(best, c.reads[-1][0] - c.first_byte)
+    return best
 
 
 def heard(runs, freq, after, before=None):
@@ -84,7 +94,8 @@ def main():
             "%s,cue_out=110" % tone[880],                  # [40, 150)
         ], start, fallback=[tone[550]])
         st.publish(snap)
-        st.start_playout("a", extra_env=WATCHDOG_ENV)
+        mport = free_port()
+        st.start_playout("a", extra_env=dict(WATCHDOG_ENV, ONAIR_METRICS_PORT=str(mport)))
         st.wait_on_air("a")
         ice = IcecastListener(st.icecast_url(), reconnect=True)
 
@@ -175,14 +186,40 @@ def main():
         wait_for("dead air over", lambda: any(a == "recovered"
                                               for _t, a, _c in dead_air(st, stuck_at)), 30)
         recovered = [t for t, a, _c in dead_air(st, stuck_at) if a == "recovered"][0]
-        wait_for("a few seconds on air", lambda: time.time() > recovered + 8, 20)
+        try:
+            wait_for("the listener to hear 4 s after the recovery",
+                     lambda: received_since(ice, recovered - 1) > 4, 30)
+        except TimeoutError as e:
+            log(str(e))
         ice.stop()
         runs = ice.wallclock_runs(FREQS)
         h = heard(runs, 880, recovered - 1)
         tap.ok(h is not None and h[1] - h[0] > 2,
                "after the restart the item is heard again",
-               "880 Hz %s; %s" % ("%+.2f..%+.2f" % (h[0] - stuck_at, h[1] - stuck_at)
-                                  if h else "not heard", ice.summary()))
+               "880 Hz %s; recovered at %+.2f; runs after: %s; %s" % (
+                   "%+.2f..%+.2f" % (h[0] - stuck_at, h[1] - stuck_at) if h else "not heard",
+                   recovered - stuck_at,
+                   ["%+.1f..%+.1f:%d" % (a - stuck_at, b - stuck_at, fq)
+                    for a, b, fq, _lv, _c in runs if b > recovered - 2],
+                   ice.summary()))
+
+        # What the metrics say of it all, read as Prometheus reads them.
+        f = scrape_metrics("http://127.0.0.1:%d/metrics" % mport)
+        got = {
+            "fallback": metric_value(f, "onair_playout_dead_air_actions_total",
+                                     action="fallback", cause="silence"),
+            "restarts_by_watchdog": metric_value(f, "onair_playout_dead_air_actions_total",
+                                                 action="restart_liquidsoap", cause="output"),
+            "liquidsoap_restarts": metric_value(f, "onair_playout_liquidsoap_restarts_total"),
+            "fallback_s": metric_value(f, "onair_playout_source_seconds_total",
+                                       source="fallback"),
+            "silence_s": metric_value(f, "onair_playout_silence_seconds_total"),
+        }
+        tap.ok(got["fallback"] == 1 and got["restarts_by_watchdog"] >= 2 and
+               got["liquidsoap_restarts"] >= 2 and got["fallback_s"] > 8 and
+               got["silence_s"] > 3,
+               "the metrics count the watchdog's actions, the Liquidsoap restarts, the "
+               "seconds on the fallback and of silence", got)
         if tap.failed:
             st.diagnose("a", 40)
     finally:

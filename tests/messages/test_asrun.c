@@ -241,7 +241,7 @@ static void test_consumer(void **state)
 
 	struct asrun_consumer *c;
 	char err[256];
-	assert_int_equal(asrun_start(&c, mq, url, err, sizeof(err)), 0);
+	assert_int_equal(asrun_start(&c, mq, url, NULL, err, sizeof(err)), 0);
 	/* Two instances play the same 40 items; the first 20 are also
 	 * published twice (a retried publish: the stream stores them once). */
 	for (int i = 0; i < 20; i++) {
@@ -260,7 +260,7 @@ static void test_consumer(void **state)
 		publish(mq, &a);
 		publish(mq, &b);
 	}
-	assert_int_equal(asrun_start(&c, mq, url, err, sizeof(err)), 0);
+	assert_int_equal(asrun_start(&c, mq, url, NULL, err, sizeof(err)), 0);
 	assert_int_equal(wait_count(db, "SELECT COUNT(*) FROM playout_events", 80), 80);
 	assert_int_equal(q(db, "SELECT COUNT(*) FROM as_run", NULL, 0), 40);
 	assert_int_equal(q(db, "SELECT COUNT(DISTINCT schedule_item_id) FROM as_run", NULL, 0), 40);
