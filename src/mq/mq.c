@@ -279,9 +279,33 @@ static bool cond_wait_until(struct mq *mq, int64_t deadline_us)
 	return true;
 }
 
+#define MQ_SERVERS_MAX 16
+
+/* The server list: "a,b, c" as separate URLs (libnats 3.3's SetURL takes
+ * a list but then fails to connect to any of them). */
+static natsStatus set_servers(natsOptions *no, const char *list)
+{
+	char *copy = xstrdup(list ? list : "");
+	const char *urls[MQ_SERVERS_MAX];
+	int n = 0;
+	for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && n < MQ_SERVERS_MAX;
+	     tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		size_t len = strlen(tok);
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			tok[--len] = '\0';
+		if (len)
+			urls[n++] = tok;
+	}
+	natsStatus s = n == 0 ? NATS_INVALID_ARG : natsOptions_SetServers(no, urls, n);
+	free(copy);
+	return s;
+}
+
 static natsStatus set_options(struct mq *mq, natsOptions *no, const struct mq_options *opts)
 {
-	natsStatus s = natsOptions_SetURL(no, opts->url);
+	natsStatus s = set_servers(no, opts->url);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(no, mq->name);
 	/* Servers are tried in the order given: the first is the preferred. */
@@ -315,7 +339,42 @@ static natsStatus set_options(struct mq *mq, natsOptions *no, const struct mq_op
 		s = natsOptions_SetErrorHandler(no, on_async_error, mq);
 	if (s == NATS_OK)
 		s = natsOptions_SetRetryOnFailedConnect(no, true, on_connected, mq);
+	if (s == NATS_OK && opts->user && *opts->user)
+		s = natsOptions_SetUserInfo(no, opts->user, opts->password ? opts->password : "");
+	if (s == NATS_OK && opts->token && *opts->token)
+		s = natsOptions_SetToken(no, opts->token);
+	if (s == NATS_OK && opts->creds && *opts->creds)
+		s = natsOptions_SetUserCredentialsFromFiles(no, opts->creds, NULL);
+	bool tls = (opts->tls_ca && *opts->tls_ca) || (opts->tls_cert && *opts->tls_cert);
+	if (s == NATS_OK && tls)
+		s = natsOptions_SetSecure(no, true);
+	if (s == NATS_OK && opts->tls_ca && *opts->tls_ca)
+		s = natsOptions_LoadCATrustedCertificates(no, opts->tls_ca);
+	if (s == NATS_OK && opts->tls_cert && *opts->tls_cert)
+		s = natsOptions_LoadCertificatesChain(no, opts->tls_cert,
+						      opts->tls_key ? opts->tls_key : "");
 	return s;
+}
+
+int mq_options_from_config(struct mq_options *o, const struct config *cfg)
+{
+	o->url = config_get(cfg, "nats.url");
+	const char *name = config_get(cfg, "nats.name");
+	if (name && *name)
+		o->name = name;
+	o->user = config_get(cfg, "nats.user");
+	o->password = config_get(cfg, "nats.password");
+	o->token = config_get(cfg, "nats.token");
+	o->creds = config_get(cfg, "nats.creds");
+	o->tls_ca = config_get(cfg, "nats.tls_ca");
+	o->tls_cert = config_get(cfg, "nats.tls_cert");
+	o->tls_key = config_get(cfg, "nats.tls_key");
+	int64_t replicas = 1;
+	int r = config_get_int(cfg, "nats.replicas", 1, 5, &replicas);
+	o->replicas = r < 0 ? 1 : (int)replicas;
+	if (r < 0)
+		log_error(MQ_LOG, "nats.replicas must be 1 to 5");
+	return r < 0 ? -EINVAL : 0;
 }
 
 static void mq_free(struct mq *mq)
@@ -363,6 +422,7 @@ int mq_connect(struct mq **out, const struct mq_options *opts)
 	mq->timeout_us = opts->timeout_us > 0 ? opts->timeout_us : MQ_DEFAULT_TIMEOUT_US;
 	mq->timeout_ms = mq_ms(mq->timeout_us);
 	mq->name = xstrdup(opts->name && *opts->name ? opts->name : "onair");
+	mq->replicas = opts->replicas > 0 ? opts->replicas : 1;
 	mq->on_state = opts->on_state;
 	mq->userdata = opts->userdata;
 	pthread_mutex_init(&mq->lock, NULL);
@@ -496,6 +556,7 @@ static int ensure_stream(struct mq *mq, jsStreamConfig *cfg)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
+	cfg->Replicas = mq->replicas;
 	natsStatus s = js_AddStream(&si, mq->js, cfg, NULL, &jerr);
 	if (s == NATS_OK) {
 		jsStreamInfo_Destroy(si);

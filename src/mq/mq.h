@@ -25,6 +25,7 @@
 #ifndef ONAIR_MQ_H
 #define ONAIR_MQ_H
 
+#include "common/config.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +54,35 @@ struct mq_options {
 	 * Optional. */
 	void (*on_state)(void *userdata, bool connected);
 	void *userdata;
+	/* A cluster: copies of every stream and of the key-value bucket
+	 * (mq_ensure_topology creates them so, and updates existing ones);
+	 * 0 = 1. */
+	int replicas;
+	/* Credentials, each optional: user and password, or a token, or a
+	 * .creds file (JWT and NKey seed). */
+	const char *user, *password, *token, *creds;
+	/* TLS, each optional (any one turns TLS on): the CA bundle that
+	 * signs the servers' certificates, this client's certificate and
+	 * key. */
+	const char *tls_ca, *tls_cert, *tls_key;
 };
+
+/* The configuration keys mq_options_from_config reads (beyond nats.url
+ * and nats.name, which are in CLI_COMMON_KEYS). */
+#define MQ_CONFIG_KEYS \
+	{ "nats.replicas", "1", "copies of each stream and bucket (3 on a cluster of 3)" }, \
+	{ "nats.user", NULL, "NATS user name" }, \
+	{ "nats.password", NULL, "NATS password" }, \
+	{ "nats.token", NULL, "NATS authentication token" }, \
+	{ "nats.creds", NULL, "NATS .creds file (JWT and NKey seed)" }, \
+	{ "nats.tls_ca", NULL, "CA certificates that sign the NATS servers' (turns TLS on)" }, \
+	{ "nats.tls_cert", NULL, "this client's TLS certificate (with nats.tls_key)" }, \
+	{ "nats.tls_key", NULL, "this client's TLS key" }
+
+/* Fill o's url, name (when nats.name is set), replicas, credentials and
+ * TLS from cfg (nats.*); the rest of o is left as it is. -EINVAL when
+ * nats.replicas is not 1..5 (o->replicas is then 1). */
+int mq_options_from_config(struct mq_options *o, const struct config *cfg);
 
 /*
  * Connect. When the server is not reachable yet, still returns 0 and

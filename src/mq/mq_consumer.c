@@ -119,6 +119,7 @@ static int lookup_or_create(struct mq *mq, const struct mq_consumer_options *o,
 	cc.MaxDeliver = want_max_deliver(o);
 	cc.FilterSubject = o->filter && *o->filter ? o->filter : NULL;
 	cc.ReplayPolicy = js_ReplayInstant;
+	cc.Replicas = mq->replicas;
 	jerr = 0;
 	s = js_AddConsumer(ci, mq->js, o->stream, &cc, NULL, &jerr);
 	if (s == NATS_OK) {
@@ -131,6 +132,27 @@ static int lookup_or_create(struct mq *mq, const struct mq_consumer_options *o,
 	if (js_GetConsumerInfo(ci, mq->js, o->stream, o->durable, NULL, &jerr2) == NATS_OK)
 		return 0;
 	return r;
+}
+
+/* A consumer made before its stream got more replicas keeps the count it
+ * was made with (and dies with its one server): give it the stream's. */
+static int scale(struct mq *mq, const struct mq_consumer_options *o, jsConsumerInfo *ci)
+{
+	int have = ci->Cluster ? ci->Cluster->ReplicasLen + 1 : 1;
+	if (have == mq->replicas || !ci->Config)
+		return 0;
+	jsConsumerConfig cc = *ci->Config;
+	cc.Replicas = mq->replicas;
+	jsConsumerInfo *up = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_UpdateConsumer(&up, mq->js, o->stream, &cc, NULL, &jerr);
+	if (s != NATS_OK)
+		return mq_fail(s, jerr, "setting the replicas of consumer %s on stream %s to %d",
+			       o->durable, o->stream, mq->replicas);
+	log_info(MQ_LOG, "consumer %s on stream %s: replicas %d -> %d", o->durable, o->stream,
+		 have, mq->replicas);
+	jsConsumerInfo_Destroy(up);
+	return 0;
 }
 
 int mq_consumer_open(struct mq *mq, const struct mq_consumer_options *opts,
@@ -149,6 +171,8 @@ int mq_consumer_open(struct mq *mq, const struct mq_consumer_options *opts,
 	if (r < 0)
 		return r;
 	r = check_config(opts, ci->Config);
+	if (r == 0)
+		r = scale(mq, opts, ci);
 	jsConsumerInfo_Destroy(ci);
 	if (r < 0)
 		return r;

@@ -29,6 +29,7 @@ struct mq {
 	int64_t timeout_us;	/* per-operation timeout */
 	int64_t timeout_ms;	/* the same for libnats (>= 1) */
 	char *name;		/* connection name for log lines */
+	int replicas;		/* of the streams and buckets it creates (>= 1) */
 	void (*on_state)(void *userdata, bool connected);
 	void *userdata;
 

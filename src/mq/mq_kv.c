@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,18 +63,53 @@ static void check_bucket(kvStore *kv, const char *bucket)
 	kvStatus_Destroy(st);
 }
 
+/* An existing bucket gets onair's replica count (its stream is updated). */
+static int bucket_replicas(struct mq *mq, const char *bucket)
+{
+	char stream[128];
+	snprintf(stream, sizeof(stream), "KV_%s", bucket);
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, mq->js, stream, NULL, &jerr);
+	if (s != NATS_OK)
+		return mq_fail(s, jerr, "reading stream %s", stream);
+	int r = 0;
+	if (si->Config->Replicas != (int64_t)mq->replicas) {
+		int64_t was = si->Config->Replicas;
+		si->Config->Replicas = mq->replicas;
+		jsStreamInfo *up = NULL;
+		s = js_UpdateStream(&up, mq->js, si->Config, NULL, &jerr);
+		if (s != NATS_OK)
+			r = mq_fail(s, jerr, "setting the replicas of bucket %s to %d", bucket,
+				    mq->replicas);
+		else
+			log_info(MQ_LOG, "bucket %s: replicas %lld -> %d", bucket, (long long)was,
+				 mq->replicas);
+		jsStreamInfo_Destroy(up);
+	}
+	jsStreamInfo_Destroy(si);
+	return r;
+}
+
 static int bucket_open(struct mq *mq, const char *bucket, bool create, kvStore **out)
 {
 	kvStore *kv = NULL;
 	natsStatus s = js_KeyValue(&kv, mq->js, bucket);
-	if (s == NATS_OK && create)
+	if (s == NATS_OK && create) {
 		check_bucket(kv, bucket);
+		int r = bucket_replicas(mq, bucket);
+		if (r < 0) {
+			kvStore_Destroy(kv);
+			return r;
+		}
+	}
 	if (s == NATS_NOT_FOUND && create) {
 		kvConfig kc;
 		kvConfig_Init(&kc);
 		kc.Bucket = bucket;
 		kc.History = KV_HISTORY;
 		kc.StorageType = js_FileStorage;
+		kc.Replicas = mq->replicas;
 		s = js_CreateKeyValue(&kv, mq->js, &kc);
 		if (s == NATS_OK)
 			log_info(MQ_LOG, "created key-value bucket %s", bucket);

@@ -139,7 +139,9 @@ int api_command(const struct config *cfg)
 		.name = configured ? configured : conn_name,
 		.on_state = on_mq_state,
 	};
-	r = mq_connect(&ctx.mq, &opts);
+	r = mq_options_from_config(&opts, cfg);
+	if (r == 0)
+		r = mq_connect(&ctx.mq, &opts);
 	if (r < 0) {
 		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
 		goto out;

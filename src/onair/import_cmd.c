@@ -740,10 +740,12 @@ int enqueue_analysis_command(const struct config *cfg, int argc, char **argv)
 		code = EXIT_FAILURE;
 		goto out_free_ids;
 	}
-	struct mq_options mo = { .url = config_get(cfg, "nats.url"), .name = "onair-enqueue" };
+	struct mq_options mo = { .name = "onair-enqueue" };
 	struct mq *mq = NULL;
 	code = EXIT_FAILURE;
-	r = mq_connect(&mq, &mo);
+	r = mq_options_from_config(&mo, cfg);
+	if (r == 0)
+		r = mq_connect(&mq, &mo);
 	if (r == 0)
 		r = mq_wait_connected(mq, 10 * USEC_PER_SEC);
 	if (r == 0)

@@ -40,6 +40,7 @@ static const struct config_key onair_keys[] = {
 	  "Icecast status URLs (comma-separated http://host:port/status-json.xsl) to count listeners" },
 	{ "messages.listeners_interval", "60", "seconds between two listener counts" },
 	METRICS_HTTP_CONFIG_KEYS,
+	MQ_CONFIG_KEYS,
 };
 
 static const char usage[] =

@@ -192,7 +192,9 @@ int messages_command(const struct config *cfg)
 		.on_state = on_mq_state,
 	};
 	struct mq *mq = NULL;
-	r = mq_connect(&mq, &opts);
+	r = mq_options_from_config(&opts, cfg);
+	if (r == 0)
+		r = mq_connect(&mq, &opts);
 	if (r < 0) {
 		log_error(ROLE, "cannot use message queue at %s: %s", opts.url, onair_strerror(r));
 		db_close(db);

@@ -124,8 +124,10 @@ int playout_command(const struct config *cfg, int argc, char **argv)
 	if (proto_command_encode(&cmd, &msg) < 0)
 		goto out_release;
 	struct mq *mq = NULL;
-	struct mq_options mo = { .url = config_get(cfg, "nats.url"), .name = "onair-cli" };
+	struct mq_options mo = { .name = "onair-cli" };
 	int r;
+	if ((r = mq_options_from_config(&mo, cfg)) < 0)
+		goto out_close;
 	if ((r = mq_connect(&mq, &mo)) < 0 || (r = mq_wait_connected(mq, 5 * USEC_PER_SEC)) < 0) {
 		fprintf(stderr, "onair: message queue at %s: %s\n", mo.url, onair_strerror(r));
 		goto out_close;

@@ -43,7 +43,9 @@ int publish_snapshot_file(const struct config *cfg, const char *path)
 		goto out_release;
 	}
 	struct mq *mq = NULL;
-	struct mq_options mo = { .url = config_get(cfg, "nats.url"), .name = "onair-publish" };
+	struct mq_options mo = { .name = "onair-publish" };
+	if ((r = mq_options_from_config(&mo, cfg)) < 0)
+		goto out_close;
 	if ((r = mq_connect(&mq, &mo)) < 0 ||
 	    (r = mq_wait_connected(mq, 5 * USEC_PER_SEC)) < 0 ||
 	    (r = mq_ensure_topology(mq)) < 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/runtime.h"
@@ -43,6 +44,8 @@ int role_run(const char *name, const struct config *cfg)
 		.userdata = (void *)name,
 	};
 	struct mq *mq = NULL;
+	if (mq_options_from_config(&opts, cfg) < 0)
+		return EXIT_USAGE;
 	int r = mq_connect(&mq, &opts);
 	if (r < 0) {
 		log_error(name, "cannot use message queue at %s: %s", opts.url,

@@ -162,10 +162,11 @@ static void read_backlog(struct check *c, struct mq *mq)
 static void gather_queue(struct check *c, const struct config *cfg, int64_t timeout_us)
 {
 	const char *url = config_get(cfg, "nats.url");
-	struct mq_options mo = { .url = url, .name = "onair-status",
-				 .timeout_us = 2 * USEC_PER_SEC };
+	struct mq_options mo = { .name = "onair-status", .timeout_us = 2 * USEC_PER_SEC };
 	struct mq *mq = NULL;
-	int r = mq_connect(&mq, &mo);
+	int r = mq_options_from_config(&mo, cfg);
+	if (r == 0)
+		r = mq_connect(&mq, &mo);
 	if (r == 0)
 		r = mq_wait_connected(mq, 3 * USEC_PER_SEC);
 	json_t *nats = json_pack("{s:s, s:b}", "url", url ? url : "", "ok", r == 0);

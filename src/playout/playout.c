@@ -73,6 +73,7 @@ const struct config_key playout_config_keys[] = {
 	{ "hls.port", "8002", "port of the HLS server (0: HLS not served)" },
 	DEAD_AIR_CONFIG_KEYS,
 	METRICS_HTTP_CONFIG_KEYS,
+	MQ_CONFIG_KEYS,
 };
 const size_t playout_config_keys_count =
 	sizeof(playout_config_keys) / sizeof(playout_config_keys[0]);
@@ -1234,10 +1235,8 @@ static int playout_open(struct playout *p, const struct config *cfg, const char 
 
 	char conn_name[128];
 	snprintf(conn_name, sizeof(conn_name), "onair-playout-%s", p->instance);
-	const char *name = config_get(cfg, "nats.name");
-	struct mq_options mo = { .url = config_get(cfg, "nats.url"),
-				 .name = name ? name : conn_name };
-	if ((r = mq_connect(&p->mq, &mo)) < 0) {
+	struct mq_options mo = { .name = conn_name };
+	if ((r = mq_options_from_config(&mo, cfg)) < 0 || (r = mq_connect(&p->mq, &mo)) < 0) {
 		log_error(COMPONENT, "message queue at %s: %s", mo.url, onair_strerror(r));
 		return r;
 	}

@@ -630,7 +630,9 @@ int taskloop_run(const struct config *cfg)
 		.name = configured ? configured : conn_name,
 		.on_state = on_mq_state,
 	};
-	r = mq_connect(&l.mq, &mo);
+	r = mq_options_from_config(&mo, cfg);
+	if (r == 0)
+		r = mq_connect(&l.mq, &mo);
 	if (r < 0) {
 		log_error(LOG, "cannot use message queue at %s: %s", mo.url, onair_strerror(r));
 		code = EXIT_USAGE;

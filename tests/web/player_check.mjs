@@ -149,25 +149,39 @@ async function run(browser) {
         "at 375 px wide the page does not scroll sideways", widths);
   await page.screenshot({ path: join(cfg.screenshots, "player-phone.png"), fullPage: true });
 
-  // The dark theme, at phone width (a picture only).
-  const dark = await context.newPage();
+  // The dark theme, at phone width (a picture only). A context of its
+  // own: Chromium lets a page autoplay once the user clicked on that site
+  // in the same context (as the first page did). And nothing is evaluated
+  // in the page until its autoplay attempt is over: playwright-core runs
+  // evaluate (and waitForFunction's polls) as a user gesture, which would
+  // let play() through. The page's status is read from the console,
+  // where an init script reports each change.
+  const darkContext = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  await darkContext.addInitScript(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      const el = document.getElementById("status");
+      if (!el) return;
+      const report = () => console.log("player-status: " + el.textContent);
+      new MutationObserver(report).observe(el, { childList: true, characterData: true,
+                                                 subtree: true });
+      report();
+    });
+  });
+  const dark = await darkContext.newPage();
   dark.on("console", (m) => {
     if (m.type() === "error") consoleErrors.push("dark page: " + m.text());
   });
   dark.on("pageerror", (e) => consoleErrors.push("dark page: uncaught: " + e.message));
   dark.on("request", (r) => requests.push(r.url()));
-  await dark.setViewportSize({ width: 375, height: 740 });
-  await dark.goto(cfg.base + "/player?theme=dark&autoplay=1&unknown=x");
-  await dark.waitForFunction((t) => document.getElementById("now-title").textContent === t,
-                             cfg.title, { timeout: 10000 }).catch(() => {});
   // Chromium refuses play() without a user gesture: the page must say so
   // and offer the button (the autoplay policy is lifted below).
-  let refused = false;
-  try {
-    await dark.waitForFunction(() => /press play/i.test(
-      document.getElementById("status").textContent), null, { timeout: 15000 });
-    refused = true;
-  } catch (e) { /* reported */ }
+  const refusal = dark.waitForEvent("console", {
+    predicate: (m) => /^player-status: .*press play/i.test(m.text()), timeout: 20000,
+  }).then(() => true, () => false);
+  await dark.goto(cfg.base + "/player?theme=dark&autoplay=1&unknown=x");
+  const refused = await refusal;
+  await dark.waitForFunction((t) => document.getElementById("now-title").textContent === t,
+                             cfg.title, { timeout: 10000 }).catch(() => {});
   const auto = await dark.evaluate(() => {
     const a = document.getElementById("audio");
     return { paused: a.paused, src: a.getAttribute("src"),
@@ -185,6 +199,7 @@ async function run(browser) {
   await dark.screenshot({ path: join(cfg.screenshots, "player-phone-dark.png"),
                           fullPage: true });
   await dark.close();
+  await darkContext.close();
 
   // Where the browser allows autoplay, ?autoplay=1 plays at once.
   const lax = await chromium.launch({
