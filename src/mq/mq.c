@@ -281,8 +281,8 @@ static bool cond_wait_until(struct mq *mq, int64_t deadline_us)
 
 #define MQ_SERVERS_MAX 16
 
-/* The server list: "a,b, c" as separate URLs (libnats 3.3's SetURL takes
- * a list but then fails to connect to any of them). */
+/* The server list: "a,b, c" as separate URLs (libnats 3.4.1's SetURL
+ * takes a list but then connects to none of its servers). */
 static natsStatus set_servers(natsOptions *no, const char *list)
 {
 	char *copy = xstrdup(list ? list : "");

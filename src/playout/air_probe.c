@@ -31,7 +31,7 @@ struct air_probe {
 	char mounts[MOUNTS_MAX][MOUNT_SIZE];
 	int64_t seen[MOUNTS_MAX];
 	size_t n;
-	int64_t first_read;
+	int64_t last_read;	/* the last read that worked */
 };
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
@@ -80,8 +80,8 @@ static void read_once(struct air_probe *p, CURL *curl, struct buf *body,
 			: -EIO;
 	int64_t now = time_mono_us();
 	pthread_mutex_lock(&p->lock);
-	if (!p->first_read)
-		p->first_read = now;
+	if (n >= 0)
+		p->last_read = now;
 	for (int i = 0; i < n; i++) {
 		const char *m = mount_of(sources[i].output);
 		if (m)
@@ -156,10 +156,10 @@ int64_t air_probe_mount_seen(struct air_probe *p, const char *mount)
 	return at;
 }
 
-int64_t air_probe_first_read(struct air_probe *p)
+int64_t air_probe_last_read(struct air_probe *p)
 {
 	pthread_mutex_lock(&p->lock);
-	int64_t at = p->first_read;
+	int64_t at = p->last_read;
 	pthread_mutex_unlock(&p->lock);
 	return at;
 }

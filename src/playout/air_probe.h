@@ -24,9 +24,10 @@ void air_probe_stop(struct air_probe *p);
  * listed with a source, 0 if never. Thread-safe. */
 int64_t air_probe_mount_seen(struct air_probe *p, const char *mount);
 
-/* The monotonic instant of the probe's first read attempt (0: none yet):
- * a mount unseen since then is absent, not merely unread. Thread-safe. */
-int64_t air_probe_first_read(struct air_probe *p);
+/* The monotonic instant of the last read that worked (0: none yet): a
+ * mount unseen in the reads since then is absent, not merely unread (a
+ * slow or unreachable Icecast tells nothing). Thread-safe. */
+int64_t air_probe_last_read(struct air_probe *p);
 
 #include "common/banned.h"
 #endif

@@ -138,7 +138,7 @@ static bool output_fault(struct playout *p, int64_t now, int64_t mono)
 	struct proto_snapshot def;
 	const struct proto_snapshot *s = played_snapshot(p, &def);
 	d->fault[0] = d->fault_output[0] = '\0';
-	int64_t first = d->probe ? air_probe_first_read(d->probe) : 0;
+	int64_t last_read = d->probe ? air_probe_last_read(d->probe) : 0;
 	for (size_t i = 0; d->probe && i < s->n_outputs && i < PROTO_OUTPUTS_MAX; i++) {
 		const char *mount = s->outputs[i].mount;
 		snprintf(d->fault_output, sizeof(d->fault_output), "icecast:%s", mount);
@@ -151,10 +151,10 @@ static bool output_fault(struct playout *p, int64_t now, int64_t mono)
 		if (!d->up_since[i])
 			d->up_since[i] = mono;
 		/* Icecast is read once a second: a source just connected may
-		 * not be in its list yet. */
+		 * not be in its list yet. Only reads that worked count. */
 		int64_t seen = air_probe_mount_seen(d->probe, mount);
-		if (first && mono - first > STALE_US && mono - d->up_since[i] > STALE_US &&
-		    mono - seen > STALE_US) {
+		if (last_read && last_read - d->up_since[i] > STALE_US &&
+		    last_read - seen > STALE_US) {
 			snprintf(d->fault, sizeof(d->fault), "Icecast does not list %s", mount);
 			return true;
 		}

@@ -144,17 +144,24 @@ def running(pid):
         return False
 
 
-def nats_request(url, subject, payload=b"", timeout=5):
-    """One request over the plain NATS protocol: the reply's payload."""
+def nats_request(url, subject, payload=b"", timeout=5, headers=None):
+    """One request over the plain NATS protocol (HPUB when headers are
+    given): the reply's payload."""
     host, port = url.split("//", 1)[1].rsplit(":", 1)
-    inbox = "_INBOX.e2e%d" % os.getpid()
+    inbox = "_INBOX.e2e%d.%d" % (os.getpid(), time.monotonic_ns())
     with socket.create_connection((host, int(port)), timeout=timeout) as s:
         f = s.makefile("rb")
         f.readline()  # INFO
-        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        s.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n')
         s.sendall(("SUB %s 1\r\n" % inbox).encode())
-        s.sendall(("PUB %s %s %d\r\n" % (subject, inbox, len(payload))).encode() +
-                  payload + b"\r\n")
+        if headers:
+            h = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items())
+                 + "\r\n").encode()
+            s.sendall(("HPUB %s %s %d %d\r\n" % (subject, inbox, len(h), len(h) + len(payload)))
+                      .encode() + h + payload + b"\r\n")
+        else:
+            s.sendall(("PUB %s %s %d\r\n" % (subject, inbox, len(payload))).encode() +
+                      payload + b"\r\n")
         while True:
             line = f.readline()
             if not line:
@@ -166,6 +173,9 @@ def nats_request(url, subject, payload=b"", timeout=5):
             elif line.startswith(b"MSG"):
                 n = int(line.split()[-1])
                 return f.read(n + 2)[:n]
+            elif line.startswith(b"HMSG"):
+                hl, n = int(line.split()[-2]), int(line.split()[-1])
+                return f.read(n + 2)[hl:n]
 
 
 def make_tone(path, freq, seconds, fmt="mp3"):

@@ -20,50 +20,20 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
-from station import (MAKE_SNAPSHOT, ONAIR, Tap, free_port, log, spawn, stop,  # noqa: E402
-                     wait_for, wait_tcp)
+from station import (MAKE_SNAPSHOT, ONAIR, Tap, free_port, log, nats_request,  # noqa: E402
+                     spawn, stop, wait_for, wait_tcp)
 
 EVENTS_BEFORE, EVENTS_AFTER, TASKS = 20, 20, 10
 
 
 def request(port, subject, payload=b"", headers=None, timeout=3):
-    """One request over the plain NATS protocol (HPUB when headers are
-    given): the reply's payload."""
-    inbox = "_INBOX.cluster%d.%d" % (os.getpid(), time.monotonic_ns())
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        f = s.makefile("rb")
-        f.readline()  # INFO
-        s.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n')
-        s.sendall(("SUB %s 1\r\n" % inbox).encode())
-        if headers:
-            h = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items())
-                 + "\r\n").encode()
-            s.sendall(("HPUB %s %s %d %d\r\n" % (subject, inbox, len(h), len(h) + len(payload)))
-                      .encode() + h + payload + b"\r\n")
-        else:
-            s.sendall(("PUB %s %s %d\r\n" % (subject, inbox, len(payload))).encode() +
-                      payload + b"\r\n")
-        while True:
-            line = f.readline()
-            if not line:
-                raise OSError("NATS closed the connection")
-            if line.startswith(b"PING"):
-                s.sendall(b"PONG\r\n")
-            elif line.startswith(b"-ERR"):
-                raise OSError(line.decode().strip())
-            elif line.startswith(b"MSG"):
-                n = int(line.split()[-1])
-                return f.read(n + 2)[:n]
-            elif line.startswith(b"HMSG"):
-                hl, n = int(line.split()[-2]), int(line.split()[-1])
-                return f.read(n + 2)[hl:n]
+    return nats_request("nats://127.0.0.1:%d" % port, subject, payload, timeout, headers)
 
 
 def js(port, api, body=None):
