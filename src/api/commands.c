@@ -26,6 +26,7 @@
 #include "api/audit.h"
 #include "api/body.h"
 #include "api/live.h"
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/timeutil.h"
 #include "db/db.h"
@@ -246,10 +247,8 @@ static int by_instance(const void *a, const void *b)
 static json_t *sorted(json_t *replies)
 {
 	size_t n = json_array_size(replies);
-	json_t **v = n ? calloc(n, sizeof(*v)) : NULL;
+	json_t **v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	json_t *out = json_array();
-	if (n && !v)
-		return out;
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(replies, i);
 	qsort(v, n, sizeof(*v), by_instance);

@@ -189,10 +189,12 @@ void settings_update(struct api_request *req, struct api_response *res)
 {
 	req->ids[0] = 1;
 	resource_update(req, res);
-	/* resource_update does not know the row has no updated_at trigger. */
-	if (res->status == 200)
-		db_exec(req->db, "UPDATE station_settings SET updated_at = $1 WHERE id = 1",
-			DB_PARAMS(DB_I(req->now)));
+	/* resource_update does not know the row has no updated_at trigger:
+	 * set it, and answer with the new value. */
+	if (res->status == 200 &&
+	    db_exec(req->db, "UPDATE station_settings SET updated_at = $1 WHERE id = 1",
+		    DB_PARAMS(DB_I(req->now))) >= 0 && json_is_object(res->json))
+		json_object_set_new(res->json, "updated_at", json_time(req->now));
 }
 
 static const struct field task_fields[] = {

@@ -385,10 +385,16 @@ def main():
         fields = sorted(e["field"] for e in r.json.get("errors", []))
         tap.ok(is_problem(r, 422) and fields == ["default_fade_in_us", "outputs", "timezone"],
                "bad zone, fade and outputs are each named", r)
+        before = admin.get(V1 + "/settings").json["updated_at"]
         r = admin.patch(V1 + "/settings", {"timezone": "Europe/Berlin", "name": "Radio Test",
                                            "version": version})
         tap.ok(r.status == 200 and r.json["timezone"] == "Europe/Berlin" and
                r.json["version"] == version + 1, "the settings change", r)
+        r_get = admin.get(V1 + "/settings")
+        tap.ok(r.json.get("updated_at") != before and
+               r.json.get("updated_at") == r_get.json.get("updated_at"),
+               "the change answers with the new updated_at, the one stored",
+               (before, r.json.get("updated_at"), r_get.json.get("updated_at")))
         r = admin.patch(V1 + "/settings", {"name": "Stale", "version": version})
         tap.ok(is_problem(r, 409), "a change made on an old version is a 409", r)
 

@@ -79,6 +79,56 @@ def replicas(port, stream):
     return n
 
 
+def check_credentials_and_tls(tap, d, env):
+    """A server that wants a user and password over TLS: the right ones
+    connect (nats.user, nats.password, nats.tls_ca), a wrong password and
+    a missing CA are refused with an error that says so."""
+    tls = os.path.join(d, "tls")
+    os.makedirs(tls)
+
+    def ssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=tls)
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=onair test CA",
+        "-keyout", "ca.key", "-out", "ca.pem")
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
+        "-keyout", "other.key", "-out", "other.pem")
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
+        "server.key", "-out", "server.csr")
+    with open(os.path.join(tls, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem")
+    port = free_port()
+    server = spawn(["nats-server", "-a", "127.0.0.1", "-p", str(port), "-js", "-sd",
+                    os.path.join(d, "secure"), "--user", "onair", "--pass", "s3cret word",
+                    "--tls", "--tlscert", os.path.join(tls, "server.pem"),
+                    "--tlskey", os.path.join(tls, "server.key")],
+                   os.path.join(d, "secure.log"))
+    try:
+        wait_tcp(port)
+        snap = os.path.join(d, "tls-snapshot.json")
+        with open(snap, "wb") as f:
+            f.write(subprocess.run([sys.executable, MAKE_SNAPSHOT, "--start", "now+60"],
+                                   check=True, capture_output=True).stdout)
+        base = dict(env, ONAIR_NATS_URL="nats://127.0.0.1:%d" % port,
+                    ONAIR_NATS_USER="onair", ONAIR_NATS_TLS_CA=os.path.join(tls, "ca.pem"))
+
+        def publish(**extra):
+            return subprocess.run([ONAIR, "publish-snapshot", snap], env=dict(base, **extra),
+                                  capture_output=True, text=True, timeout=60)
+        r = publish(ONAIR_NATS_PASSWORD="s3cret word")
+        tap.ok(r.returncode == 0, "user, password and TLS (nats.tls_ca) connect", r.stderr)
+        r = publish(ONAIR_NATS_PASSWORD="wrong")
+        tap.ok(r.returncode != 0 and "message queue" in r.stderr,
+               "a wrong password is refused with an error", r.stderr[-300:])
+        r = publish(ONAIR_NATS_PASSWORD="s3cret word",
+                    ONAIR_NATS_TLS_CA=os.path.join(tls, "other.pem"))
+        tap.ok(r.returncode != 0, "a server certificate from another CA is refused",
+               r.stderr[-300:])
+    finally:
+        stop(server)
+
+
 def main():
     tap = Tap()
     d = tempfile.mkdtemp(prefix="onair-cluster-")
@@ -108,6 +158,9 @@ def main():
                    ONAIR_MESSAGES_PUBLISH="false", ONAIR_LOG_LEVEL="info")
         os.makedirs(env["ONAIR_STORAGE_PATH"])
         subprocess.run([ONAIR, "migrate"], env=env, check=True, capture_output=True)
+
+        # 0. Credentials and TLS, on a server of their own.
+        check_credentials_and_tls(tap, d, env)
 
         # 1. One replica, then three.
         snap_path = os.path.join(d, "snapshot.json")
