@@ -63,6 +63,7 @@ int publisher_load(struct publisher *p, struct mq *mq)
 	int r = mq_kv_get(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, &text, &kv_rev);
 	if (r < 0)
 		goto out_release;
+	p->kv_rev = kv_rev;
 	struct proto_snapshot s;
 	struct proto_error perr;
 	r = proto_snapshot_decode(text.data, text.len, &s, &perr);
@@ -163,11 +164,27 @@ int publisher_pass(struct publisher *p, struct db *db, struct mq *mq, int64_t no
 		fail(out, r, "encoding the schedule", NULL);
 		goto out_release;
 	}
-	r = mq_kv_put(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, wire.data, wire.len, NULL);
+	/* Fenced: only over the revision this publisher saw last, so that
+	 * an instance that lost the lead without knowing it yet cannot write
+	 * over the new leader's schedule. */
+	uint64_t kv_rev = 0;
+	r = p->kv_rev ? mq_kv_update(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, wire.data, wire.len,
+				     p->kv_rev, &kv_rev)
+		      : mq_kv_create(mq, MQ_KV_SCHEDULE, MQ_KV_SNAPSHOT_KEY, wire.data, wire.len,
+				     &kv_rev);
+	if (r == -ESTALE || r == -EEXIST) {
+		/* Someone else published: read it, and go on from there. */
+		publisher_load(p, mq);
+		fail(out, -ESTALE, "publishing the schedule",
+		     "another instance published first; read its revision");
+		r = -ESTALE;
+		goto out_release;
+	}
 	if (r < 0) {
 		fail(out, r, "publishing the schedule", NULL);
 		goto out_release;
 	}
+	p->kv_rev = kv_rev;
 	p->revision = s.revision;
 	out->revision = s.revision;
 	out->published = true;

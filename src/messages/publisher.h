@@ -50,6 +50,8 @@ struct publisher_options {
 struct publisher {
 	struct publisher_options o;
 	uint64_t revision;	/* the last revision published or found */
+	uint64_t kv_rev;	/* the bucket's revision of the snapshot key it last saw
+				 * (0: none): it publishes only over that one */
 	bool known;		/* last holds what the bucket holds */
 	struct buf last;	/* its encoding, without revision and generation time */
 };

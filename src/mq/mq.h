@@ -190,6 +190,21 @@ void mq_msg_free(struct mq_msg *m);
 
 /* ---- key-value */
 
+/* Create (or open) bucket as a lease bucket: one value per key, removed
+ * ttl_us (>= 100 ms) after its last write, with the replicas of mq. 0 or
+ * -errno. */
+int mq_lease_bucket(struct mq *mq, const char *bucket, int64_t ttl_us);
+/* Put value under key only if key has none: 0 (*rev, optional, gets the
+ * revision), -EEXIST when it has one, or -errno. */
+int mq_kv_create(struct mq *mq, const char *bucket, const char *key, const void *data,
+		 size_t len, uint64_t *rev);
+/* Put value under key only if the key's last revision is last: 0, -ESTALE
+ * when it is another (someone else wrote, or the key is gone), or
+ * -errno. */
+int mq_kv_update(struct mq *mq, const char *bucket, const char *key, const void *data,
+		 size_t len, uint64_t last, uint64_t *rev);
+/* Delete key's value (a create may follow). 0 or -errno. */
+int mq_kv_delete(struct mq *mq, const char *bucket, const char *key);
 /* Put value under key in bucket; *rev (optional) gets the new revision. */
 int mq_kv_put(struct mq *mq, const char *bucket, const char *key, const void *data,
 	      size_t len, uint64_t *rev);

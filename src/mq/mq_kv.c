@@ -91,12 +91,16 @@ static int bucket_replicas(struct mq *mq, const char *bucket)
 	return r;
 }
 
-static int bucket_open(struct mq *mq, const char *bucket, bool create, kvStore **out)
+/* ttl_us > 0: a lease bucket (one value per key, gone ttl_us after its
+ * last write). */
+static int bucket_open(struct mq *mq, const char *bucket, bool create, int64_t ttl_us,
+		       kvStore **out)
 {
 	kvStore *kv = NULL;
 	natsStatus s = js_KeyValue(&kv, mq->js, bucket);
 	if (s == NATS_OK && create) {
-		check_bucket(kv, bucket);
+		if (ttl_us <= 0)
+			check_bucket(kv, bucket);
 		int r = bucket_replicas(mq, bucket);
 		if (r < 0) {
 			kvStore_Destroy(kv);
@@ -107,7 +111,8 @@ static int bucket_open(struct mq *mq, const char *bucket, bool create, kvStore *
 		kvConfig kc;
 		kvConfig_Init(&kc);
 		kc.Bucket = bucket;
-		kc.History = KV_HISTORY;
+		kc.History = ttl_us > 0 ? 1 : KV_HISTORY;
+		kc.TTL = ttl_us > 0 ? ttl_us * 1000 : 0;
 		kc.StorageType = js_FileStorage;
 		kc.Replicas = mq->replicas;
 		s = js_CreateKeyValue(&kv, mq->js, &kc);
@@ -122,7 +127,8 @@ static int bucket_open(struct mq *mq, const char *bucket, bool create, kvStore *
 	return 0;
 }
 
-int mq_bucket_get(struct mq *mq, const char *bucket, bool create, kvStore **out)
+static int bucket_get(struct mq *mq, const char *bucket, bool create, int64_t ttl_us,
+		      kvStore **out)
 {
 	*out = NULL;
 	pthread_mutex_lock(&mq->lock);
@@ -139,7 +145,7 @@ int mq_bucket_get(struct mq *mq, const char *bucket, bool create, kvStore **out)
 	/* Open outside the lock (it is a round trip to the server); when two
 	 * threads race, the first handle stored wins. */
 	kvStore *kv = NULL;
-	int r = bucket_open(mq, bucket, create, &kv);
+	int r = bucket_open(mq, bucket, create, ttl_us, &kv);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&mq->lock);
@@ -160,6 +166,73 @@ int mq_bucket_get(struct mq *mq, const char *bucket, bool create, kvStore **out)
 	}
 	pthread_mutex_unlock(&mq->lock);
 	kvStore_Destroy(kv);
+	return 0;
+}
+
+int mq_bucket_get(struct mq *mq, const char *bucket, bool create, kvStore **out)
+{
+	return bucket_get(mq, bucket, create, 0, out);
+}
+
+int mq_lease_bucket(struct mq *mq, const char *bucket, int64_t ttl_us)
+{
+	if (!mq || !bucket || !*bucket || ttl_us < 100000)
+		return -EINVAL;
+	kvStore *kv = NULL;
+	return bucket_get(mq, bucket, true, ttl_us, &kv);
+}
+
+int mq_kv_create(struct mq *mq, const char *bucket, const char *key, const void *data,
+		 size_t len, uint64_t *rev)
+{
+	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len) || len > INT_MAX)
+		return -EINVAL;
+	kvStore *kv = NULL;
+	int r = mq_bucket_get(mq, bucket, false, &kv);
+	if (r < 0)
+		return r;
+	uint64_t got = 0;
+	natsStatus s = kvStore_Create(&got, kv, key, data, (int)len);
+	if (s == NATS_ERR)
+		return -EEXIST;	/* the server refused: the key has a value */
+	if (s != NATS_OK)
+		return mq_fail(s, 0, "creating %s in bucket %s", key, bucket);
+	if (rev)
+		*rev = got;
+	return 0;
+}
+
+int mq_kv_update(struct mq *mq, const char *bucket, const char *key, const void *data,
+		 size_t len, uint64_t last, uint64_t *rev)
+{
+	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len) || len > INT_MAX)
+		return -EINVAL;
+	kvStore *kv = NULL;
+	int r = mq_bucket_get(mq, bucket, false, &kv);
+	if (r < 0)
+		return r;
+	uint64_t got = 0;
+	natsStatus s = kvStore_Update(&got, kv, key, data, (int)len, last);
+	if (s == NATS_ERR)
+		return -ESTALE;	/* the server refused: another revision is the last */
+	if (s != NATS_OK)
+		return mq_fail(s, 0, "updating %s in bucket %s", key, bucket);
+	if (rev)
+		*rev = got;
+	return 0;
+}
+
+int mq_kv_delete(struct mq *mq, const char *bucket, const char *key)
+{
+	if (!mq || !bucket || !*bucket || !key || !*key)
+		return -EINVAL;
+	kvStore *kv = NULL;
+	int r = mq_bucket_get(mq, bucket, false, &kv);
+	if (r < 0)
+		return r;
+	natsStatus s = kvStore_Delete(kv, key);
+	if (s != NATS_OK)
+		return mq_fail(s, 0, "deleting %s in bucket %s", key, bucket);
 	return 0;
 }
 

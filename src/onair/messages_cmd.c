@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/migrations.h"
 #include "messages/asrun.h"
+#include "messages/leader.h"
 #include "messages/listeners.h"
 #include "messages/publisher.h"
 #include "metrics/metrics_http.h"
@@ -35,6 +36,8 @@
 #define DEBOUNCE_MAX_US (600 * USEC_PER_MSEC)
 /* How often the podcasts due for a poll are queued for the workers. */
 #define PODCASTS_EVERY_US (60 * USEC_PER_SEC)
+/* The lead moves within about this long of its holder dying. */
+#define LEADER_TTL_US (2 * USEC_PER_SEC)
 
 struct messages {
 	atomic_bool changed;		/* a notification arrived */
@@ -84,7 +87,7 @@ static int64_t next_wait(struct messages *m, bool publishing)
  * sampler add theirs). */
 struct messages_metrics {
 	struct metrics *reg;
-	struct metric *published, *publish_failed, *revision, *pending, *unacked;
+	struct metric *published, *publish_failed, *revision, *pending, *unacked, *leading;
 	struct mq *mq;
 };
 
@@ -118,6 +121,9 @@ static void metrics_init(struct messages_metrics *mm, struct mq *mq)
 	/* Filled by the listener sampler (listeners.c) when it runs. */
 	metrics_gauge(mm->reg, "onair_listeners",
 		      "listeners of each Icecast output at the last sample", "output");
+	mm->leading = metrics_gauge(mm->reg, "onair_messages_leader",
+				    "1 while this instance leads (publishes the schedule)", NULL);
+	metric_set(mm->leading, 0, NULL);
 	metric_add(mm->published, 0, NULL);
 	metric_add(mm->publish_failed, 0, NULL);
 	metrics_on_collect(mm->reg, collect, mm);
@@ -237,7 +243,11 @@ int messages_command(const struct config *cfg)
 	struct publisher_options po = { .window_us = window_h * 3600 * USEC_PER_SEC };
 	publisher_init(&pub, &po);
 	struct mq_sub *sub = NULL;
-	bool ready = false, failing = false;
+	struct leader ld;
+	char leader_id[160];
+	snprintf(leader_id, sizeof(leader_id), "%s pid %d", host, (int)getpid());
+	leader_init(&ld, leader_id, LEADER_TTL_US);
+	bool ready = false, failing = false, leading = false;
 	int64_t next_timer = 0, next_podcasts = 0;
 	int sig = 0;
 	while (sig == 0) {
@@ -258,7 +268,21 @@ int messages_command(const struct config *cfg)
 			}
 		}
 		int64_t t = time_mono_us();
-		if (ready && publish) {
+		bool lead = ready && leader_tick(&ld, mq, t);
+		if (lead != leading) {
+			leading = lead;
+			metric_set(mm.leading, lead, NULL);
+			if (lead) {
+				/* Start from what the last leader published. */
+				r = publisher_load(&pub, mq);
+				if (r < 0 && r != -ENOENT)
+					log_warn(ROLE, "reading the published schedule: %s",
+						 onair_strerror(r));
+				next_timer = 0;
+				next_podcasts = 0;
+			}
+		}
+		if (leading && publish) {
 			int64_t quiet = t - atomic_load(&m.last_change);
 			int64_t waiting = t - atomic_load(&m.first_change);
 			if (atomic_load(&m.changed) &&
@@ -272,7 +296,7 @@ int messages_command(const struct config *cfg)
 					     (failing ? 5 * USEC_PER_SEC : interval_s * USEC_PER_SEC);
 			}
 		}
-		if (ready && t >= next_podcasts) {
+		if (leading && t >= next_podcasts) {
 			size_t queued = 0;
 			r = podcast_enqueue_due(db, mq, time_now_us(), &queued);
 			if (r < 0)
@@ -284,6 +308,7 @@ int messages_command(const struct config *cfg)
 		sig = runtime_wait_signal(next_wait(&m, ready && publish));
 	}
 	log_info(ROLE, "stopping on %s", strsignal(sig));
+	leader_release(&ld, mq);
 	mq_sub_close(sub);
 	metrics_http_stop(mh);
 	asrun_stop(asrun);
