@@ -182,44 +182,50 @@ int mq_lease_bucket(struct mq *mq, const char *bucket, int64_t ttl_us)
 	return bucket_get(mq, bucket, true, ttl_us, &kv);
 }
 
-int mq_kv_create(struct mq *mq, const char *bucket, const char *key, const void *data,
-		 size_t len, uint64_t *rev)
+/* The three ways of writing a value; what a refusal by the server means
+ * (NATS_ERR: a create over a value, an update over another revision). */
+enum kv_write { KV_PUT, KV_CREATE, KV_UPDATE };
+
+static int kv_write(struct mq *mq, const char *bucket, const char *key, const void *data,
+		    size_t len, enum kv_write how, uint64_t last, uint64_t *rev)
 {
-	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len) || len > INT_MAX)
+	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len))
 		return -EINVAL;
+	if (len > INT_MAX)
+		return -EMSGSIZE;
 	kvStore *kv = NULL;
 	int r = mq_bucket_get(mq, bucket, false, &kv);
 	if (r < 0)
 		return r;
 	uint64_t got = 0;
-	natsStatus s = kvStore_Create(&got, kv, key, data, (int)len);
-	if (s == NATS_ERR)
-		return -EEXIST;	/* the server refused: the key has a value */
+	natsStatus s = how == KV_CREATE ? kvStore_Create(&got, kv, key, data, (int)len)
+		       : how == KV_UPDATE ? kvStore_Update(&got, kv, key, data, (int)len, last)
+					  : kvStore_Put(&got, kv, key, data, (int)len);
+	if (s == NATS_ERR && how != KV_PUT)
+		return how == KV_CREATE ? -EEXIST : -ESTALE;
 	if (s != NATS_OK)
-		return mq_fail(s, 0, "creating %s in bucket %s", key, bucket);
+		return mq_fail(s, 0, "writing %s in bucket %s", key, bucket);
 	if (rev)
 		*rev = got;
 	return 0;
 }
 
+int mq_kv_create(struct mq *mq, const char *bucket, const char *key, const void *data,
+		 size_t len, uint64_t *rev)
+{
+	return kv_write(mq, bucket, key, data, len, KV_CREATE, 0, rev);
+}
+
 int mq_kv_update(struct mq *mq, const char *bucket, const char *key, const void *data,
 		 size_t len, uint64_t last, uint64_t *rev)
 {
-	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len) || len > INT_MAX)
-		return -EINVAL;
-	kvStore *kv = NULL;
-	int r = mq_bucket_get(mq, bucket, false, &kv);
-	if (r < 0)
-		return r;
-	uint64_t got = 0;
-	natsStatus s = kvStore_Update(&got, kv, key, data, (int)len, last);
-	if (s == NATS_ERR)
-		return -ESTALE;	/* the server refused: another revision is the last */
-	if (s != NATS_OK)
-		return mq_fail(s, 0, "updating %s in bucket %s", key, bucket);
-	if (rev)
-		*rev = got;
-	return 0;
+	return kv_write(mq, bucket, key, data, len, KV_UPDATE, last, rev);
+}
+
+int mq_kv_put(struct mq *mq, const char *bucket, const char *key, const void *data,
+	      size_t len, uint64_t *rev)
+{
+	return kv_write(mq, bucket, key, data, len, KV_PUT, 0, rev);
 }
 
 int mq_kv_delete(struct mq *mq, const char *bucket, const char *key)
@@ -249,26 +255,6 @@ void mq_buckets_release(struct mq *mq)
 		free(b);
 		b = next;
 	}
-}
-
-int mq_kv_put(struct mq *mq, const char *bucket, const char *key, const void *data,
-	      size_t len, uint64_t *rev)
-{
-	if (!mq || !bucket || !*bucket || !key || !*key || (!data && len))
-		return -EINVAL;
-	if (len > INT_MAX)
-		return -EMSGSIZE;
-	kvStore *kv = NULL;
-	int r = mq_bucket_get(mq, bucket, false, &kv);
-	if (r < 0)
-		return r;
-	uint64_t got = 0;
-	natsStatus s = kvStore_Put(&got, kv, key, data, (int)len);
-	if (s != NATS_OK)
-		return mq_fail(s, 0, "putting %s in bucket %s", key, bucket);
-	if (rev)
-		*rev = got;
-	return 0;
 }
 
 int mq_kv_get(struct mq *mq, const char *bucket, const char *key, struct buf *out,

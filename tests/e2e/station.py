@@ -729,10 +729,7 @@ class Station:
         for ice in self.icecasts.values():
             stop(ice["proc"])
         stop(self.nats)
-        if os.environ.get("ONAIR_KEEP_TEST_DIR"):
-            log("kept", self.dir)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        remove_test_dir(self.dir)
 
 
 def scrape_metrics(url, headers=None):
@@ -760,6 +757,15 @@ def metric_value(families, name, **labels):
                 total += s.value
                 found = True
     return total if found else None
+
+
+def remove_test_dir(d):
+    """Remove a test's directory, or keep it (and say where) when
+    ONAIR_KEEP_TEST_DIR is set."""
+    if os.environ.get("ONAIR_KEEP_TEST_DIR"):
+        log("kept", d)
+    else:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def iso_to_unix(s):

@@ -12,7 +12,6 @@ it leads; every revision of the schedule is published once.
 import datetime
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 from station import (ONAIR, Tap, free_port, log, metric_value, scrape_metrics,  # noqa: E402
-                     spawn, stop, wait_for, wait_tcp)
+                     remove_test_dir, spawn, stop, wait_for, wait_tcp)
 
 
 def read(path):
@@ -139,10 +138,7 @@ def main():
             except (ProcessLookupError, PermissionError):
                 pass
             stop(p)
-        if os.environ.get("ONAIR_KEEP_TEST_DIR"):
-            log("kept", d)
-        else:
-            shutil.rmtree(d, ignore_errors=True)
+        remove_test_dir(d)
     return tap.done()
 
 

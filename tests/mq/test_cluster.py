@@ -18,7 +18,6 @@ connect to.
 import base64
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 from station import (MAKE_SNAPSHOT, ONAIR, Tap, free_port, log, nats_request,  # noqa: E402
-                     spawn, stop, wait_for, wait_tcp)
+                     remove_test_dir, spawn, stop, wait_for, wait_tcp)
 
 EVENTS_BEFORE, EVENTS_AFTER, TASKS = 20, 20, 10
 
@@ -268,10 +267,7 @@ def main():
             stop(p)
         for p in nodes:
             stop(p)
-        if os.environ.get("ONAIR_KEEP_TEST_DIR"):
-            log("kept", d)
-        else:
-            shutil.rmtree(d, ignore_errors=True)
+        remove_test_dir(d)
     return tap.done()
 
 
