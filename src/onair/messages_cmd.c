@@ -146,16 +146,16 @@ static void pass(struct publisher *p, struct db *db, struct mq *mq, const char *
 		log_info(ROLE, "publishing works again");
 	*failing = false;
 	metric_set(mm->revision, (double)res.revision, NULL);
-	if (res.published)
+	if (res.published) {
 		metric_add(mm->published, 1, NULL);
-	if (res.published)
 		log_info(ROLE, "published schedule revision %" PRIu64 " (%zu items, %zu gaps, %s)"
 			       " in %" PRId64 " ms%s",
 			 res.revision, res.items, res.gaps, why, res.took_us / 1000,
 			 res.shortened ? "; the window was shortened to fit one message of the queue"
 				       : "");
-	else
+	} else {
 		log_debug(ROLE, "schedule unchanged (%s), revision %" PRIu64, why, res.revision);
+	}
 }
 
 int messages_command(const struct config *cfg)

@@ -82,8 +82,6 @@ void dead_air_on_blank(struct playout *p, bool silent)
 
 void dead_air_on_liquidsoap_start(struct playout *p)
 {
-	/* Nothing is up until the new Liquidsoap says so. */
-	memset(p->outputs_up, 0, sizeof(p->outputs_up));
 	memset(p->air.up_since, 0, sizeof(p->air.up_since));
 	p->air.blank = false;
 	watchdog_liquidsoap_restarted(&p->air.wd, time_mono_us());

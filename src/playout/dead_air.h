@@ -76,8 +76,8 @@ void dead_air_on_live_connect(struct playout *p, enum proto_live_input input);
  * it. */
 void dead_air_on_source_command(struct playout *p, enum proto_source source);
 
-/* Liquidsoap was (re)started: no output counts as up until it reports
- * it. */
+/* Liquidsoap was (re)started (playout has marked every output down): its
+ * outputs get their grace, its silence report is forgotten. */
 void dead_air_on_liquidsoap_start(struct playout *p);
 
 /* Watch and act; called by every tick of the play loop (p->lock held). */

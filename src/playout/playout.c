@@ -44,8 +44,6 @@
 #define PATH_LEN PLAYOUT_PATH_LEN
 /* Warn about a file not in the cache this long before its item. */
 #define MISSING_WARNING_US (600 * USEC_PER_SEC)
-/* HLS listeners: clients that fetched a segment within this long. */
-#define HLS_LISTENER_WINDOW_US (60 * USEC_PER_SEC)
 
 const struct config_key playout_config_keys[] = {
 	CLI_COMMON_KEYS,
@@ -310,6 +308,8 @@ static void supervise_liquidsoap(struct playout *p)
 			return;
 		}
 		p->liq_adopted = false;
+		/* Nothing is up until the new Liquidsoap says so. */
+		memset(p->outputs_up, 0, sizeof(p->outputs_up));
 		dead_air_on_liquidsoap_start(p);
 		playout_metrics_liquidsoap_started(p);
 		timeline_reset(&p->tl);
@@ -1424,9 +1424,9 @@ static void tick(struct playout *p)
 			do_action(p, &actions[i]);
 		check_unstarted(p, now);
 	}
-	dead_air_tick(p, now, time_mono_us());
-	playout_metrics_tick(p, time_mono_us());
 	int64_t mono = time_mono_us();
+	dead_air_tick(p, now, mono);
+	playout_metrics_tick(p, mono);
 	if (mono >= p->next_wants) {
 		update_wants(p, now);
 		p->next_wants = mono + 5 * USEC_PER_SEC;

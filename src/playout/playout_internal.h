@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "mq/mq.h"
 #include "mq/presence.h"
 #include "playout/dead_air.h"
@@ -29,6 +30,8 @@
 #include "protocol/protocol.h"
 
 #define PLAYOUT_PATH_LEN 1024
+/* HLS listeners: clients that fetched a segment within this long. */
+#define HLS_LISTENER_WINDOW_US (60 * USEC_PER_SEC)
 
 struct playout {
 	const struct config *cfg;

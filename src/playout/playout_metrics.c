@@ -34,7 +34,8 @@ static void collect(struct metrics *reg, void *userdata)
 		const char *l = "hls";
 		metric_set(pm->outputs_up, p->outputs_up[PROTO_OUTPUTS_MAX] ? 1 : 0, &l);
 		metric_set(pm->hls_listeners,
-			   (double)hls_listeners_count(&p->hls_listeners, mono, 60 * USEC_PER_SEC),
+			   (double)hls_listeners_count(&p->hls_listeners, mono,
+							       HLS_LISTENER_WINDOW_US),
 			   NULL);
 	}
 	if (p->events)

@@ -55,6 +55,30 @@ def dead_air(st, since=0.0):
     return out
 
 
+def output_actions(st, since, what, timeout):
+    """Wait for the watchdog to restart Liquidsoap after since; log what it
+    did meanwhile and return the actions taken for an output fault."""
+    try:
+        wait_for("the watchdog to restart Liquidsoap",
+                 lambda: any(a == "restart_liquidsoap" for _t, a, _c in dead_air(st, since)),
+                 timeout)
+    except TimeoutError as e:
+        log(str(e))
+    ev = dead_air(st, since)
+    log("while %s (s after):" % what, " ".join("%+.2f %s/%s" % (t - since, a, c)
+                                               for t, a, c in ev))
+    return [a for _t, a, c in ev if c == "output"]
+
+
+def wait_heard(listener, t):
+    """Wait (up to 30 s) until a connection opened after t has received 4 s."""
+    try:
+        wait_for("the listener to hear 4 s after %.2f" % t,
+                 lambda: received_since(listener, t) > 4, 30)
+    except TimeoutError as e:
+        log(str(e))
+
+
 def received_since(listener, t):
     """Seconds of stream (by wall clock) a connection opened after t has
     received."""
@@ -144,13 +168,8 @@ def main():
         refused_at = time.time()
         port = st.stop_icecast()
         st.start_icecast(port=port, source_password="not-the-one")
-        wait_for("the watchdog to restart Liquidsoap",
-                 lambda: any(a == "restart_liquidsoap" for _t, a, _c in dead_air(st, refused_at)),
-                 OUTPUT_S + 3 * ESCALATE_S + 15)
-        ev3 = dead_air(st, refused_at)
-        log("while Icecast refuses (s after):",
-            " ".join("%+.2f %s/%s" % (t - refused_at, a, c) for t, a, c in ev3))
-        acts = [a for _t, a, c in ev3 if c == "output"]
+        acts = output_actions(st, refused_at, "Icecast refuses",
+                              OUTPUT_S + 3 * ESCALATE_S + 15)
         tap.ok(acts[:2] == ["restart_output", "restart_liquidsoap"],
                "Icecast refusing the source: the outputs are restarted, then Liquidsoap", acts)
         restored_at = time.time()
@@ -158,11 +177,7 @@ def main():
         st.start_icecast(port=port)
         wait_for("dead air over", lambda: any(a == "recovered"
                                               for _t, a, _c in dead_air(st, restored_at)), 30)
-        try:
-            wait_for("the listener to hear 4 s after the restore",
-                     lambda: received_since(ice, restored_at) > 4, 30)
-        except TimeoutError as e:
-            log(str(e))
+        wait_heard(ice, restored_at)
         runs = ice.wallclock_runs(FREQS)
         h = heard_for(runs, 880, restored_at)
         tap.ok(h is not None,
@@ -175,18 +190,12 @@ def main():
         stuck_at = time.time()
         os.kill(pid, signal.SIGSTOP)
         try:
-            wait_for("the watchdog to restart Liquidsoap",
-                     lambda: any(a == "restart_liquidsoap"
-                                 for _t, a, _c in dead_air(st, stuck_at)), 60)
+            acts = output_actions(st, stuck_at, "Liquidsoap is stuck", 60)
         finally:
             try:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-        ev4 = dead_air(st, stuck_at)
-        log("while Liquidsoap is stuck (s after):",
-            " ".join("%+.2f %s/%s" % (t - stuck_at, a, c) for t, a, c in ev4))
-        acts = [a for _t, a, c in ev4 if c == "output"]
         tap.ok(acts[:2] == ["restart_output", "restart_liquidsoap"],
                "a stuck Liquidsoap: the outputs are restarted, then Liquidsoap", acts)
         try:
@@ -199,11 +208,7 @@ def main():
         wait_for("dead air over", lambda: any(a == "recovered"
                                               for _t, a, _c in dead_air(st, stuck_at)), 30)
         recovered = [t for t, a, _c in dead_air(st, stuck_at) if a == "recovered"][0]
-        try:
-            wait_for("the listener to hear 4 s after the recovery",
-                     lambda: received_since(ice, recovered - 1) > 4, 30)
-        except TimeoutError as e:
-            log(str(e))
+        wait_heard(ice, recovered - 1)
         ice.stop()
         runs = ice.wallclock_runs(FREQS)
         h = heard_for(runs, 880, recovered)
