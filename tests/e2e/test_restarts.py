@@ -297,7 +297,10 @@ def main():
                                for k in range(int(LENGTHS[2] / STEP) + 1)])
         st.start_nats()
         st.start_icecast(fallback_mounts=["/live.mp3"])
-        start = time.time() + 14
+        # The first item (4 s) must still be ahead once the station is on
+        # air and listened to: under the sanitizer run, playout and
+        # Liquidsoap have taken more than 14 s to get there.
+        start = time.time() + 20
         snap = st.snapshot(["%s,cue_out=%s" % (f, n) for f, n in zip(files, LENGTHS)], start)
         st.publish(snap)
         st.start_playout("a")
